@@ -1,0 +1,28 @@
+/**
+ * The request context: who is calling and on whose behalf. Every repository call goes through
+ * one, so that AUTH and CARE can narrow what a request may read and write in one place.
+ */
+import { randomUUID } from 'node:crypto';
+
+export interface Caller {
+  /** Account id, or the client id for backend services. */
+  subject: string;
+  /** The caller's FHIR resource, e.g. "Practitioner/123". */
+  fhirUser?: string;
+  role?: string;
+  clientId?: string;
+  scopes: string[];
+  /** The patient in context (patient-facing launches). */
+  patient?: string;
+}
+
+export interface RequestContext {
+  requestId: string;
+  /** Undefined for the platform itself (migrations, seeding, tests of the store). */
+  caller?: Caller;
+  remoteAddress?: string;
+}
+
+export function systemContext(): RequestContext {
+  return { requestId: randomUUID() };
+}

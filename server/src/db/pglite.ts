@@ -1,0 +1,88 @@
+/**
+ * Embedded PostgreSQL (PGlite) with its files under DATA_DIR. PGlite must never be opened by two
+ * processes at once (a committed write can be lost silently), so the directory is held by an
+ * exclusive lock for as long as the database is open.
+ */
+import fs from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import lockfile from 'proper-lockfile';
+import type { Database, Queryable, QueryResult } from './database.ts';
+
+export class DataDirLockedError extends Error {
+  constructor(dir: string) {
+    super(
+      `The embedded database in ${dir} is in use by another process. ` +
+        'Stop that process, or give this one its own DATA_DIR, or set DATABASE_URL to use PostgreSQL.',
+    );
+    this.name = 'DataDirLockedError';
+  }
+}
+
+type PGliteLike = Pick<PGlite, 'query' | 'exec'>;
+
+function wrap(db: PGliteLike): Queryable {
+  return {
+    async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
+      const res = await db.query<T>(sql, params);
+      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    },
+    async exec(sql: string): Promise<void> {
+      await db.exec(sql);
+    },
+  };
+}
+
+export class PgliteDatabase implements Database {
+  readonly kind = 'pglite' as const;
+  private readonly direct: Queryable;
+
+  private readonly db: PGlite;
+  private readonly releaseLock: (() => Promise<void>) | undefined;
+
+  private constructor(db: PGlite, releaseLock: (() => Promise<void>) | undefined) {
+    this.db = db;
+    this.releaseLock = releaseLock;
+    this.direct = wrap(db);
+  }
+
+  /** Opens (creating if needed) the database in `dataDir`; `undefined` means in memory. */
+  static async open(dataDir: string | undefined): Promise<PgliteDatabase> {
+    let release: (() => Promise<void>) | undefined;
+    if (dataDir) {
+      fs.mkdirSync(dataDir, { recursive: true });
+      try {
+        // The lock is refreshed in the background; a crashed holder's lock goes stale after 10 s.
+        release = await lockfile.lock(dataDir, { stale: 10_000, update: 2_000, realpath: false });
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ELOCKED') throw new DataDirLockedError(dataDir);
+        throw err;
+      }
+    }
+    try {
+      const db = await PGlite.create(dataDir ? `${dataDir}/pgdata` : undefined, { extensions: { pg_trgm } });
+      return new PgliteDatabase(db, release);
+    } catch (err) {
+      await release?.();
+      throw err;
+    }
+  }
+
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+    return this.direct.query<T>(sql, params);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.direct.exec(sql);
+  }
+
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    // PGlite has one connection; its transaction() queues other statements until this one ends.
+    return this.db.transaction((tx) => work(wrap(tx)));
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+    await this.releaseLock?.();
+  }
+}

@@ -1,0 +1,53 @@
+/** Building the Bundles the server answers with: searchset and history. */
+import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
+import type { StoredVersion } from './repo/repository.ts';
+import { applySubset, needsFormatting, type Summary } from './format.ts';
+
+export function resourceOf(stored: StoredVersion, summary?: Summary, elements?: string[]): Resource {
+  const resource = JSON.parse(stored.content as string) as Resource;
+  return needsFormatting(summary, elements) ? applySubset(resource, summary, elements) : resource;
+}
+
+export function searchsetBundle(
+  fhirBase: string,
+  matches: StoredVersion[],
+  included: StoredVersion[],
+  total: number | undefined,
+  links: BundleLink[],
+  summary?: Summary,
+  elements?: string[],
+): Bundle {
+  const entry: BundleEntry[] = [
+    ...matches.map((m) => ({ fullUrl: `${fhirBase}/${m.type}/${m.id}`, resource: resourceOf(m, summary, elements), search: { mode: 'match' as const } })),
+    ...included.map((m) => ({ fullUrl: `${fhirBase}/${m.type}/${m.id}`, resource: resourceOf(m, summary), search: { mode: 'include' as const } })),
+  ];
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
+  if (total !== undefined) bundle.total = total;
+  bundle.link = links;
+  if (entry.length) bundle.entry = entry;
+  return bundle;
+}
+
+export function historyBundle(fhirBase: string, versions: StoredVersion[], total: number, links: BundleLink[]): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'history',
+    total,
+    link: links,
+    entry: versions.map((v) => {
+      const url = `${v.type}/${v.id}`;
+      const method = (v.method ?? (v.deleted ? 'DELETE' : v.version === 1 ? 'POST' : 'PUT')) as 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+      const entry: BundleEntry = {
+        fullUrl: `${fhirBase}/${url}`,
+        request: { method, url: method === 'POST' ? v.type : url },
+        response: {
+          status: v.deleted ? '204' : v.version === 1 ? '201' : '200',
+          etag: `W/"${v.version}"`,
+          lastModified: new Date(v.lastUpdated).toISOString(),
+        },
+      };
+      if (!v.deleted && v.content) entry.resource = JSON.parse(v.content) as Resource;
+      return entry;
+    }),
+  };
+}

@@ -1,0 +1,55 @@
+/** The operation registry: `$name` at system, type or instance level → its handler. */
+import type { FhirRepository } from '../repo/repository.ts';
+import type { FhirRouter } from '../router.ts';
+import type { FhirRequest, FhirResponse } from '../types.ts';
+import { methodNotAllowed, notFound } from '../outcomes.ts';
+import { validateOperation } from './validate.ts';
+
+export interface OperationContext {
+  router: FhirRouter;
+  repo: FhirRepository;
+  req: FhirRequest;
+  type?: string;
+  id?: string;
+}
+
+export interface OperationDefinitionSummary {
+  name: string;
+  /** Canonical URL of the OperationDefinition. */
+  definition: string;
+  /** Resource types it applies to; empty for system level. */
+  types: string[] | '*';
+  levels: ('system' | 'type' | 'instance')[];
+  methods: ('GET' | 'POST')[];
+  handler: (ctx: OperationContext) => Promise<FhirResponse>;
+}
+
+const operations = new Map<string, OperationDefinitionSummary>();
+
+export function registerOperation(op: OperationDefinitionSummary): void {
+  operations.set(op.name, op);
+}
+
+export function listOperations(): OperationDefinitionSummary[] {
+  return [...operations.values()];
+}
+
+registerOperation(validateOperation);
+
+export async function runOperation(
+  router: FhirRouter,
+  repo: FhirRepository,
+  req: FhirRequest,
+  name: string,
+  type?: string,
+  id?: string,
+): Promise<FhirResponse> {
+  const op = operations.get(name);
+  const level = id ? 'instance' : type ? 'type' : 'system';
+  if (!op || !op.levels.includes(level) || (type && op.types !== '*' && !op.types.includes(type))) {
+    throw notFound(`Unknown operation $${name}${type ? ` on ${type}` : ''}`);
+  }
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  if (!op.methods.includes(method as 'GET' | 'POST')) throw methodNotAllowed(`$${name} takes ${op.methods.join(' or ')}`);
+  return op.handler({ router, repo, req, type, id });
+}

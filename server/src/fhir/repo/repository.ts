@@ -1,0 +1,331 @@
+/**
+ * The FHIR repository: versioned create/read/update/patch/delete and history over PostgreSQL or
+ * PGlite. One instance per request, built on a RequestContext; all reads and writes pass through
+ * it, so access rules can later narrow them in one place. Knows nothing of HTTP.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import fastJsonPatch, { type Operation } from 'fast-json-patch';
+import type { Database, Queryable } from '../../db/database.ts';
+import type { RequestContext } from '../../context.ts';
+import { ID_RE, localReferencesOf, type LocalReference } from '../references.ts';
+import { extractIndexRows, emptyIndexRows } from '../search/extract.ts';
+import { assertValid } from '../validate.ts';
+import {
+  OperationOutcomeError,
+  badRequest,
+  conflict,
+  gone,
+  notFound,
+  outcome,
+  preconditionFailed,
+  unprocessable,
+} from '../outcomes.ts';
+import { writeVersions, type VersionRow } from './write-sql.ts';
+
+/** A stored version as read from the database: the served JSON plus its bookkeeping. */
+export interface StoredVersion {
+  type: string;
+  id: string;
+  version: number;
+  lastUpdated: Date;
+  deleted: boolean;
+  method?: string;
+  /** JSON text of the version; null for a deletion. */
+  content: string | null;
+}
+
+export interface WriteResult {
+  resource: Resource;
+  stored: StoredVersion;
+  /** True when this write created the resource. */
+  created: boolean;
+}
+
+export interface RepositoryOptions {
+  referentialIntegrity: boolean;
+}
+
+interface WriteOptions {
+  method: VersionRow['method'];
+  /** Required current version (If-Match); a mismatch is 412. */
+  ifMatch?: number;
+}
+
+/** The resource as stored: id and meta (versionId, lastUpdated) set by the server, listed first. */
+function stamp(resource: Resource, id: string, version: number, lastUpdated: string): Resource {
+  const { resourceType, id: _ignored, meta, ...rest } = resource;
+  return { resourceType, id, meta: { ...meta, versionId: String(version), lastUpdated }, ...rest } as Resource;
+}
+
+export class FhirRepository {
+  /** References checked at the end of the enclosing transaction instead of at each write. */
+  private deferredReferences: LocalReference[] | undefined;
+
+  readonly context: RequestContext;
+  private readonly db: Database;
+  private readonly options: RepositoryOptions;
+  /** Set when this repository works inside an open transaction. */
+  private readonly tx: Queryable | undefined;
+
+  constructor(context: RequestContext, db: Database, options: RepositoryOptions, tx?: Queryable) {
+    this.context = context;
+    this.db = db;
+    this.options = options;
+    this.tx = tx;
+  }
+
+  private get q(): Queryable {
+    return this.tx ?? this.db;
+  }
+
+  get inTransaction(): boolean {
+    return this.tx !== undefined;
+  }
+
+  /**
+   * Runs `work` with a repository bound to one database transaction (reusing the current one
+   * when already inside). With `deferReferences`, references are checked once at the end, so that
+   * resources may point at others created later in the same transaction.
+   */
+  async withTransaction<T>(work: (repo: FhirRepository) => Promise<T>, deferReferences = false): Promise<T> {
+    if (this.tx) return work(this);
+    return this.db.transaction(async (tx) => {
+      const repo = new FhirRepository(this.context, this.db, this.options, tx);
+      if (deferReferences) repo.deferredReferences = [];
+      const result = await work(repo);
+      if (repo.deferredReferences?.length) {
+        const pending = repo.deferredReferences;
+        repo.deferredReferences = undefined;
+        await repo.assertReferencesExist(pending);
+      }
+      return result;
+    });
+  }
+
+  /** Raw query access for the search engine and operations, on the same transaction. */
+  get queryable(): Queryable {
+    return this.q;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async readVersion(type: string, id: string): Promise<StoredVersion | undefined> {
+    const { rows } = await this.q.query<StoredVersion>(
+      `SELECT type, id, version, last_updated AS "lastUpdated", deleted, content
+         FROM resource WHERE type = $1 AND id = $2`,
+      [type, id],
+      'fhir_read',
+    );
+    return rows[0];
+  }
+
+  /** The current version; 404 when unknown, 410 when deleted. */
+  async read(type: string, id: string): Promise<StoredVersion> {
+    if (!ID_RE.test(id)) throw notFound(`${type}/${id} not found`);
+    const row = await this.readVersion(type, id);
+    if (!row) throw notFound(`${type}/${id} not found`);
+    if (row.deleted) throw gone(`${type}/${id} was deleted`);
+    return row;
+  }
+
+  async readResource<T extends Resource = Resource>(type: string, id: string): Promise<T> {
+    return JSON.parse((await this.read(type, id)).content as string) as T;
+  }
+
+  async vread(type: string, id: string, version: string): Promise<StoredVersion> {
+    const v = Number(version);
+    if (!ID_RE.test(id) || !Number.isInteger(v) || v < 1) throw notFound(`${type}/${id}/_history/${version} not found`);
+    const { rows } = await this.q.query<StoredVersion>(
+      `SELECT type, id, version, last_updated AS "lastUpdated", deleted, method, content
+         FROM resource_history WHERE type = $1 AND id = $2 AND version = $3`,
+      [type, id, v],
+      'fhir_vread',
+    );
+    const row = rows[0];
+    if (!row) throw notFound(`${type}/${id}/_history/${version} not found`);
+    if (row.deleted) throw gone(`${type}/${id}/_history/${version} is a deletion`);
+    return row;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Creates a resource with a new server-assigned id (any id in the body is replaced). */
+  async create<T extends Resource>(resource: T): Promise<WriteResult> {
+    const r = { ...resource, id: randomUUID() } as T;
+    return this.write(r, undefined, { method: 'POST' });
+  }
+
+  /**
+   * Replaces the resource with `resource.id` (creating it with that id when it does not exist:
+   * update-as-create). `ifMatch` makes it conditional on the current version.
+   */
+  async update<T extends Resource>(resource: T, options: { ifMatch?: number; method?: 'PUT' | 'PATCH' } = {}): Promise<WriteResult> {
+    const id = resource.id;
+    if (!id || !ID_RE.test(id)) throw badRequest('Resource id is missing or malformed', ['id']);
+    return this.withTransaction(async (repo) => {
+      const current = await repo.lockCurrent(resource.resourceType, id);
+      return repo.write(resource, current, { method: options.method ?? 'PUT', ifMatch: options.ifMatch });
+    });
+  }
+
+  /** Applies a JSON Patch (RFC 6902) to the current version. */
+  async patch(type: string, id: string, operations: Operation[], ifMatch?: number): Promise<WriteResult> {
+    if (!Array.isArray(operations)) throw badRequest('A JSON Patch body must be an array of operations');
+    return this.withTransaction(async (repo) => {
+      const current = await repo.lockCurrent(type, id);
+      if (!current) throw notFound(`${type}/${id} not found`);
+      if (current.deleted) throw gone(`${type}/${id} was deleted`);
+      const doc = JSON.parse(current.content as string) as Resource;
+      let patched: Resource;
+      try {
+        const error = fastJsonPatch.validate(operations, doc);
+        if (error) throw error;
+        patched = fastJsonPatch.applyPatch(doc, operations, true, false).newDocument;
+      } catch (err) {
+        const message = (err as Error).message?.split('\n')[0] ?? 'invalid patch';
+        // A failed "test" operation is a failed precondition; anything else is a bad patch.
+        if ((err as { name?: string }).name === 'TEST_OPERATION_FAILED') throw unprocessable(`Patch test failed: ${message}`);
+        throw badRequest(`Invalid JSON Patch: ${message}`);
+      }
+      if (patched.resourceType !== type || patched.id !== id) throw badRequest('A patch may not change resourceType or id');
+      return repo.write(patched, current, { method: 'PATCH', ifMatch });
+    });
+  }
+
+  /**
+   * Creates many resources with new server-assigned ids in one statement (bulk ingest inside
+   * transactions). `ids` may supply the ids to use (e.g. pre-assigned for urn:uuid entries).
+   */
+  async createMany(resources: Resource[], ids?: string[]): Promise<WriteResult[]> {
+    const results: WriteResult[] = [];
+    const rows: VersionRow[] = [];
+    const lastUpdated = new Date().toISOString();
+    for (let i = 0; i < resources.length; i++) {
+      const stamped = stamp(resources[i], ids?.[i] ?? randomUUID(), 1, lastUpdated);
+      const row = this.prepareVersion(stamped, 1, lastUpdated, 'POST', false);
+      rows.push(row);
+      results.push({
+        resource: stamped,
+        stored: { type: row.type, id: row.id, version: 1, lastUpdated: new Date(lastUpdated), deleted: false, content: row.content },
+        created: true,
+      });
+    }
+    const pending = this.referencesToCheck(results.map((r) => r.resource));
+    if (pending.length) {
+      if (this.deferredReferences) this.deferredReferences.push(...pending);
+      else await this.assertReferencesExist(pending);
+    }
+    for (let i = 0; i < rows.length; i += 250) await writeVersions(this.q, rows.slice(i, i + 250));
+    return results;
+  }
+
+  /** Soft delete: a new version marked deleted; history keeps every version. Idempotent. */
+  async delete(type: string, id: string, ifMatch?: number): Promise<StoredVersion | undefined> {
+    return this.withTransaction(async (repo) => {
+      const current = await repo.lockCurrent(type, id);
+      if (ifMatch !== undefined && current?.version !== ifMatch) {
+        throw preconditionFailed(`Version mismatch: ${type}/${id} is at version ${current?.version ?? 'none'}, not ${ifMatch}`);
+      }
+      if (!current || current.deleted) return current;
+      const row: VersionRow = {
+        type,
+        id,
+        version: current.version + 1,
+        lastUpdated: new Date().toISOString(),
+        deleted: true,
+        method: 'DELETE',
+        content: null,
+        replaces: true,
+        index: emptyIndexRows(),
+      };
+      await writeVersions(repo.q, [row]);
+      return { type, id, version: row.version, lastUpdated: new Date(row.lastUpdated), deleted: true, content: null };
+    });
+  }
+
+  /** The current row, locked until the transaction ends (so concurrent writers queue). */
+  private async lockCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
+    const { rows } = await this.q.query<StoredVersion>(
+      `SELECT type, id, version, last_updated AS "lastUpdated", deleted, content
+         FROM resource WHERE type = $1 AND id = $2 FOR UPDATE`,
+      [type, id],
+      'fhir_lock_current',
+    );
+    return rows[0];
+  }
+
+  /** Validates, stamps meta, indexes and stores one new version. */
+  private async write(resource: Resource, current: StoredVersion | undefined, options: WriteOptions): Promise<WriteResult> {
+    if (options.ifMatch !== undefined && current?.version !== options.ifMatch) {
+      throw preconditionFailed(
+        `Version mismatch: ${resource.resourceType}/${resource.id} is at version ${current?.version ?? 'none'}, not ${options.ifMatch}`,
+      );
+    }
+    const version = (current?.version ?? 0) + 1;
+    const lastUpdated = new Date().toISOString();
+    const stamped = stamp(resource, resource.id as string, version, lastUpdated);
+    const row = this.prepareVersion(stamped, version, lastUpdated, options.method, current !== undefined);
+    const references = this.referencesToCheck([stamped]);
+    if (references.length) {
+      if (this.deferredReferences) this.deferredReferences.push(...references);
+      else await this.assertReferencesExist(references);
+    }
+    const content = row.content as string;
+    try {
+      await writeVersions(this.q, [row]);
+    } catch (err) {
+      // Two creates of the same client-chosen id raced: the loser sees a unique violation.
+      if ((err as { code?: string }).code === '23505') throw conflict(`${row.type}/${row.id} was written concurrently; retry`);
+      throw err;
+    }
+    return {
+      resource: stamped,
+      stored: { type: row.type, id: row.id, version, lastUpdated: new Date(lastUpdated), deleted: false, content },
+      created: !current || current.deleted,
+    };
+  }
+
+  /** Validates a stamped resource and turns it into the row that stores it. */
+  private prepareVersion(stamped: Resource, version: number, lastUpdated: string, method: VersionRow['method'], replaces: boolean): VersionRow {
+    assertValid(stamped);
+    return {
+      type: stamped.resourceType,
+      id: stamped.id as string,
+      version,
+      lastUpdated,
+      deleted: false,
+      method,
+      content: JSON.stringify(stamped),
+      replaces,
+      index: extractIndexRows(stamped),
+    };
+  }
+
+  /** Local references that must exist (none when referential integrity is off). */
+  private referencesToCheck(resources: Resource[]): LocalReference[] {
+    if (!this.options.referentialIntegrity) return [];
+    return resources.flatMap((res) => localReferencesOf(res).filter((r) => !(r.type === res.resourceType && r.id === res.id)));
+  }
+
+  /** 422 unless every local reference points at an existing, not deleted resource. */
+  async assertReferencesExist(references: LocalReference[]): Promise<void> {
+    const unique = new Map(references.map((r) => [`${r.type}/${r.id}`, r]));
+    const list = [...unique.values()];
+    const { rows } = await this.q.query<{ type: string; id: string }>(
+      `SELECT r.type, r.id FROM resource r
+         JOIN unnest($1::text[], $2::text[]) AS u(type, id) ON r.type = u.type AND r.id = u.id
+        WHERE NOT r.deleted`,
+      [list.map((r) => r.type), list.map((r) => r.id)],
+      'fhir_references_exist',
+    );
+    const found = new Set(rows.map((r) => `${r.type}/${r.id}`));
+    const missing = [...unique.keys()].filter((k) => !found.has(k));
+    if (missing.length) {
+      throw new OperationOutcomeError(
+        outcome('error', 'processing', `Reference${missing.length > 1 ? 's' : ''} to missing resource${missing.length > 1 ? 's' : ''}: ${missing.slice(0, 10).join(', ')}`),
+        422,
+      );
+    }
+  }
+}

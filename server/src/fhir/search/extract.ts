@@ -1,0 +1,206 @@
+/**
+ * Resource → search-index rows. Every search parameter of the resource's type is evaluated with
+ * FHIRPath (its per-type expression) and each value is turned into rows of the index table for
+ * its parameter type. Runs on every write, in the same transaction as the resource.
+ */
+import { evalFhirPathTyped, getParsedExpressionForResourceType, toTypedValue, type TypedValue } from '@medplum/core';
+import type { Resource, SearchParameter } from '@medplum/fhirtypes';
+import { dateRange } from '../dates.ts';
+import { patientCompartmentParamsOf, searchParametersOf } from '../definitions.ts';
+import { normalizeString } from './normalize.ts';
+import { parseLocalReference } from '../references.ts';
+
+export interface StringRow { param: string; value: string; exact: string }
+export interface TokenRow { param: string; system: string | null; code: string | null; text: string | null }
+export interface ReferenceRow { param: string; targetType: string | null; targetId: string | null; url: string | null }
+export interface DateRow { param: string; low: string; high: string }
+export interface NumberRow { param: string; value: number }
+export interface QuantityRow { param: string; value: number; system: string | null; code: string | null; unit: string | null }
+export interface UriRow { param: string; value: string }
+
+export interface IndexRows {
+  string: StringRow[];
+  token: TokenRow[];
+  reference: ReferenceRow[];
+  date: DateRow[];
+  number: NumberRow[];
+  quantity: QuantityRow[];
+  uri: UriRow[];
+  /** Compartments the resource belongs to, e.g. "Patient/123". */
+  compartments: string[];
+}
+
+/** Parameters answered from the resource table's own columns, not from index rows. */
+const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
+
+/** The parameters of a type that are filled from index rows (cached per type). */
+const indexedParamsCache = new Map<string, SearchParameter[]>();
+export function indexedParams(resourceType: string): SearchParameter[] {
+  let params = indexedParamsCache.get(resourceType);
+  if (!params) {
+    params = Object.values(searchParametersOf(resourceType)).filter(
+      (p) => !COLUMN_PARAMS.has(p.code as string) && p.type !== 'composite' && p.type !== 'special' && p.expression,
+    );
+    indexedParamsCache.set(resourceType, params);
+  }
+  return params;
+}
+
+export function emptyIndexRows(): IndexRows {
+  return { string: [], token: [], reference: [], date: [], number: [], quantity: [], uri: [], compartments: [] };
+}
+
+export function extractIndexRows(resource: Resource): IndexRows {
+  const rows = emptyIndexRows();
+  const typed = [toTypedValue(resource)];
+  for (const sp of indexedParams(resource.resourceType)) {
+    let values: TypedValue[];
+    try {
+      values = evalFhirPathTyped(getParsedExpressionForResourceType(resource.resourceType, sp.expression as string), typed);
+    } catch {
+      // An expression the FHIRPath engine cannot evaluate on this resource indexes nothing.
+      continue;
+    }
+    for (const v of values) addValue(rows, sp, v);
+  }
+  rows.compartments = compartmentsOf(resource, rows.reference);
+  return dedupe(rows);
+}
+
+function addValue(rows: IndexRows, sp: SearchParameter, tv: TypedValue): void {
+  const param = sp.code as string;
+  const { type, value } = tv;
+  if (value === undefined || value === null) return;
+  switch (sp.type) {
+    case 'string':
+      for (const s of stringsOf(type, value)) rows.string.push({ param, value: normalizeString(s), exact: s });
+      break;
+    case 'token':
+      addTokens(rows.token, param, type, value);
+      break;
+    case 'reference':
+      addReference(rows, param, type, value);
+      break;
+    case 'date':
+      addDates(rows.date, param, type, value);
+      break;
+    case 'number':
+      if (typeof value === 'number') rows.number.push({ param, value });
+      else if (typeof value?.value === 'number') rows.number.push({ param, value: value.value });
+      break;
+    case 'quantity':
+      addQuantity(rows.quantity, param, type, value);
+      break;
+    case 'uri':
+      if (typeof value === 'string') rows.uri.push({ param, value });
+      break;
+  }
+}
+
+function stringsOf(type: string, value: any): string[] {
+  if (typeof value === 'string') return [value];
+  if (type === 'HumanName') {
+    return [value.text, value.family, ...(value.given ?? []), ...(value.prefix ?? []), ...(value.suffix ?? [])].filter(isText);
+  }
+  if (type === 'Address') {
+    return [value.text, ...(value.line ?? []), value.city, value.district, value.state, value.postalCode, value.country].filter(isText);
+  }
+  if (typeof value === 'object' && typeof value.text === 'string') return [value.text];
+  return [];
+}
+
+const isText = (s: unknown): s is string => typeof s === 'string' && s.length > 0;
+
+function addTokens(out: TokenRow[], param: string, type: string, value: any): void {
+  const text = (s: unknown) => (isText(s) ? normalizeString(s) : null);
+  switch (type) {
+    case 'Coding':
+      out.push({ param, system: value.system ?? null, code: value.code ?? null, text: text(value.display) });
+      return;
+    case 'CodeableConcept':
+      for (const c of value.coding ?? []) out.push({ param, system: c.system ?? null, code: c.code ?? null, text: text(c.display ?? value.text) });
+      if (!value.coding?.length && isText(value.text)) out.push({ param, system: null, code: null, text: text(value.text) });
+      return;
+    case 'Identifier':
+      out.push({ param, system: value.system ?? null, code: value.value ?? null, text: text(value.type?.text) });
+      // :of-type searches match the identifier's type coding together with its value.
+      for (const c of value.type?.coding ?? []) {
+        if (c.code && value.value) out.push({ param: `${param}:of-type`, system: c.system ?? null, code: `${c.code}|${value.value}`, text: null });
+      }
+      return;
+    case 'ContactPoint':
+      out.push({ param, system: value.system ?? null, code: value.value ?? null, text: null });
+      return;
+    case 'boolean':
+      out.push({ param, system: null, code: String(value), text: null });
+      return;
+    default:
+      if (typeof value === 'string' || typeof value === 'number') out.push({ param, system: null, code: String(value), text: null });
+  }
+}
+
+function addReference(rows: IndexRows, param: string, type: string, value: any): void {
+  if (typeof value === 'string') {
+    // canonical or uri targets
+    const local = parseLocalReference(value);
+    rows.reference.push({ param, targetType: local?.type ?? null, targetId: local?.id ?? null, url: local ? null : value });
+    return;
+  }
+  if (type === 'Reference' || typeof value === 'object') {
+    if (isText(value.reference)) {
+      const local = parseLocalReference(value.reference);
+      rows.reference.push({ param, targetType: local?.type ?? null, targetId: local?.id ?? null, url: local ? null : value.reference });
+    }
+    if (value.identifier?.value) {
+      rows.token.push({ param: `${param}:identifier`, system: value.identifier.system ?? null, code: value.identifier.value, text: null });
+    }
+  }
+}
+
+function addDates(out: DateRow[], param: string, type: string, value: any): void {
+  const push = (low: string | undefined, high: string | undefined) => {
+    const lo = low ? dateRange(low)?.low : '-infinity';
+    const hi = high ? dateRange(high)?.high : 'infinity';
+    if (lo && hi) out.push({ param, low: lo, high: hi });
+  };
+  if (typeof value === 'string') push(value, value);
+  else if (type === 'Period') {
+    if (value.start || value.end) push(value.start, value.end);
+  } else if (type === 'Timing') {
+    for (const e of value.event ?? []) push(e, e);
+    const b = value.repeat?.boundsPeriod;
+    if (b && (b.start || b.end)) push(b.start, b.end);
+  }
+}
+
+function addQuantity(out: QuantityRow[], param: string, type: string, value: any): void {
+  if (typeof value?.value !== 'number') return;
+  if (type === 'Money') out.push({ param, value: value.value, system: 'urn:iso:std:iso:4217', code: value.currency ?? null, unit: value.currency ?? null });
+  else out.push({ param, value: value.value, system: value.system ?? null, code: value.code ?? null, unit: value.unit ?? null });
+}
+
+function compartmentsOf(resource: Resource, refs: ReferenceRow[]): string[] {
+  const out = new Set<string>();
+  if (resource.resourceType === 'Patient' && resource.id) out.add(`Patient/${resource.id}`);
+  const params = patientCompartmentParamsOf(resource.resourceType);
+  if (params.length) {
+    for (const r of refs) {
+      if (r.targetType === 'Patient' && r.targetId && params.includes(r.param)) out.add(`Patient/${r.targetId}`);
+    }
+  }
+  return [...out];
+}
+
+/** Identical rows (common with unions in expressions) are written once. */
+function dedupe(rows: IndexRows): IndexRows {
+  for (const key of ['string', 'token', 'reference', 'date', 'number', 'quantity', 'uri'] as const) {
+    const seen = new Set<string>();
+    (rows[key] as object[]) = (rows[key] as object[]).filter((r) => {
+      const k = JSON.stringify(r);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  }
+  return rows;
+}

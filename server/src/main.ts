@@ -1,0 +1,55 @@
+/**
+ * Entry point: read configuration, open the database (migrating it), start HTTP, and shut down
+ * symmetrically on SIGINT/SIGTERM.
+ */
+import http from 'node:http';
+import { createApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { openDatabase } from './db/connect.ts';
+import { log, setLogLevel } from './log.ts';
+
+export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ server: http.Server; close: () => Promise<void>; url: string }> {
+  const config = loadConfig(env);
+  setLogLevel(config.logLevel);
+  const db = await openDatabase(config);
+  const app = createApp(config, db);
+  const server = http.createServer(app.express);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info('server started', { port, database: db.kind, fhirBase: config.fhirBaseUrl });
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await db.close();
+      log.info('server stopped');
+    })());
+  return { server, close, url: `http://localhost:${port}` };
+}
+
+if (import.meta.main) {
+  startServer().then(
+    ({ close }) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(signal, () => {
+          close().then(() => process.exit(0), (err) => {
+            log.error('shutdown failed', { error: String(err) });
+            process.exit(1);
+          });
+        });
+      }
+    },
+    (err: Error) => {
+      log.error('startup failed', { error: err.message });
+      process.exit(1);
+    },
+  );
+}
