@@ -3,7 +3,7 @@
  * FHIRPath (its per-type expression) and each value is turned into rows of the index table for
  * its parameter type. Runs on every write, in the same transaction as the resource.
  */
-import { evalFhirPathTyped, getParsedExpressionForResourceType, toTypedValue, type TypedValue } from '@medplum/core';
+import { evalFhirPathTyped, getParsedExpressionForResourceType, toTypedValue, type FhirPathAtom, type TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { dateRange } from '../dates.ts';
 import { patientCompartmentParamsOf, searchParametersOf } from '../definitions.ts';
@@ -33,14 +33,61 @@ export interface IndexRows {
 /** Parameters answered from the resource table's own columns, not from index rows. */
 const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
 
+export interface IndexedParam {
+  param: SearchParameter;
+  /** The parameter's FHIRPath expression for this resource type, parsed once. */
+  expression: FhirPathAtom;
+  /**
+   * Top-level elements the expression starts from; when the resource has none of them the
+   * expression cannot yield anything and is skipped. Undefined: always evaluate.
+   */
+  roots?: string[];
+}
+
+/** Top-level elements named as "Type.element" in an expression, if that is all it reads. */
+function rootsOf(resourceType: string, expression: string): string[] | undefined {
+  // Expressions that can yield a value from absence (exists(), empty(), boolean logic) always run.
+  if (/\b(exists|empty|not|count|iif|hasValue)\(|\s(and|or|xor|implies)\s/.test(expression)) return undefined;
+  const parts = expression.split('|').map((p) => p.trim().replace(/^\(+/, ''));
+  const roots: string[] = [];
+  for (const part of parts) {
+    const m = new RegExp(`^${resourceType}\\.([a-zA-Z]+)`).exec(part);
+    if (!m) return undefined;
+    roots.push(m[1]);
+  }
+  return roots;
+}
+
+/** Whether a resource has any of the root elements (choice types: valueQuantity for "value"). */
+function hasAnyRoot(resource: Record<string, unknown>, roots: string[]): boolean {
+  for (const root of roots) {
+    if (resource[root] !== undefined) return true;
+    for (const key in resource) {
+      if (key.length > root.length && key.startsWith(root) && key.charCodeAt(root.length) < 91) return true;
+    }
+  }
+  return false;
+}
+
 /** The parameters of a type that are filled from index rows (cached per type). */
-const indexedParamsCache = new Map<string, SearchParameter[]>();
-export function indexedParams(resourceType: string): SearchParameter[] {
+const indexedParamsCache = new Map<string, IndexedParam[]>();
+export function indexedParams(resourceType: string): IndexedParam[] {
   let params = indexedParamsCache.get(resourceType);
   if (!params) {
-    params = Object.values(searchParametersOf(resourceType)).filter(
-      (p) => !COLUMN_PARAMS.has(p.code as string) && p.type !== 'composite' && p.type !== 'special' && p.expression,
-    );
+    params = Object.values(searchParametersOf(resourceType))
+      .filter((p) => !COLUMN_PARAMS.has(p.code as string) && p.type !== 'composite' && p.type !== 'special' && p.expression)
+      .flatMap((p) => {
+        try {
+          const own = (p.expression as string).split('|').map((e) => e.trim()).filter((e) => e.replace(/^\(+/, '').startsWith(`${resourceType}.`)).join(' | ');
+          return [{
+            param: p,
+            expression: getParsedExpressionForResourceType(resourceType, p.expression as string),
+            roots: own ? rootsOf(resourceType, own) : undefined,
+          }];
+        } catch {
+          return []; // an expression the FHIRPath parser rejects cannot be indexed
+        }
+      });
     indexedParamsCache.set(resourceType, params);
   }
   return params;
@@ -53,10 +100,12 @@ export function emptyIndexRows(): IndexRows {
 export function extractIndexRows(resource: Resource): IndexRows {
   const rows = emptyIndexRows();
   const typed = [toTypedValue(resource)];
-  for (const sp of indexedParams(resource.resourceType)) {
+  const json = resource as unknown as Record<string, unknown>;
+  for (const { param: sp, expression, roots } of indexedParams(resource.resourceType)) {
+    if (roots && !hasAnyRoot(json, roots)) continue;
     let values: TypedValue[];
     try {
-      values = evalFhirPathTyped(getParsedExpressionForResourceType(resource.resourceType, sp.expression as string), typed);
+      values = evalFhirPathTyped(expression, typed);
     } catch {
       // An expression the FHIRPath engine cannot evaluate on this resource indexes nothing.
       continue;
