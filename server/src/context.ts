@@ -3,6 +3,7 @@
  * one, so that AUTH and CARE can narrow what a request may read and write in one place.
  */
 import { randomUUID } from 'node:crypto';
+import type { AccessPolicy } from './access/policy.ts';
 
 export interface Caller {
   /** Account id, or the client id for backend services. */
@@ -21,6 +22,8 @@ export interface RequestContext {
   /** Undefined for the platform itself (migrations, seeding, tests of the store). */
   caller?: Caller;
   remoteAddress?: string;
+  /** What the caller may do and see; undefined means the platform itself (everything). */
+  access?: AccessPolicy;
 }
 
 export function systemContext(): RequestContext {

@@ -6,7 +6,6 @@
 import type { BundleLink, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Operation } from 'fast-json-patch';
 import type { FhirRepository, StoredVersion, WriteResult } from './repo/repository.ts';
-import { readHistory } from './repo/history.ts';
 import { isResourceType } from './definitions.ts';
 import {
   OperationOutcomeError,
@@ -18,7 +17,6 @@ import {
   outcome,
 } from './outcomes.ts';
 import { parseSearch, type QueryParams, type SearchRequest } from './search/parse.ts';
-import { runSearch } from './search/run.ts';
 import { historyBundle, resourceOf, searchsetBundle } from './bundles.ts';
 import { applySubset, needsFormatting, type Summary } from './format.ts';
 import { ID_RE } from './references.ts';
@@ -248,7 +246,7 @@ export class FhirRouter {
     if (search.filters.length === 0) throw badRequest('A conditional request needs at least one search parameter');
     search.count = limit;
     search.total = 'none';
-    return (await runSearch(repo.queryable, search)).matches;
+    return (await repo.search(search)).matches;
   }
 
   private async conditionalUpdate(req: FhirRequest, repo: FhirRepository, type: string): Promise<FhirResponse> {
@@ -301,7 +299,7 @@ export class FhirRouter {
       }
       outcomes.push(outcome('warning', 'not-supported', `Ignored unknown search parameter(s): ${search.unknown.join(', ')}`));
     }
-    const result = await runSearch(repo.queryable, search);
+    const result = await repo.search(search);
     const path = compartment ? `${compartment}/${type}` : type;
     const links = pageLinks(`${this.base}/${path}`, query, search, result.hasMore);
     const bundle = searchsetBundle(this.base, result.matches, result.included, result.total, links, search.summary, search.elements);
@@ -324,7 +322,7 @@ export class FhirRouter {
     const countRaw = first(req.query, '_count');
     const count = countRaw === undefined ? HISTORY_DEFAULT_COUNT : Number(countRaw);
     if (!Number.isInteger(count) || count < 0) throw badRequest('_count must be a non-negative integer');
-    const page = await readHistory(repo.queryable, {
+    const page = await repo.history({
       type,
       id,
       since: parseInstant('_since', first(req.query, '_since')),

@@ -15,6 +15,7 @@ import {
   OperationOutcomeError,
   badRequest,
   conflict,
+  forbidden,
   gone,
   notFound,
   outcome,
@@ -22,6 +23,11 @@ import {
   unprocessable,
 } from '../outcomes.ts';
 import { writeVersions, type VersionRow } from './write-sql.ts';
+import { allowAll, type AccessPolicy } from '../../access/policy.ts';
+import { SqlParams } from '../search/sql-params.ts';
+import type { SearchRequest } from '../search/parse.ts';
+import { runSearch, type SearchResult } from '../search/run.ts';
+import { readHistory, type HistoryPage, type HistoryQuery } from './history.ts';
 
 /** A stored version as read from the database: the served JSON plus its bookkeeping. */
 export interface StoredVersion {
@@ -103,25 +109,38 @@ export class FhirRepository {
     });
   }
 
-  /** Raw query access for the search engine and operations, on the same transaction. */
+  /** Raw query access for operations, on the same transaction. Bypasses access rules: use with care. */
   get queryable(): Queryable {
     return this.q;
   }
 
-  // ---------------------------------------------------------------- reads
+  get access(): AccessPolicy {
+    return this.context.access ?? allowAll;
+  }
 
+  /** Whether a policy limits this caller (the platform itself is not limited). */
+  private get restricted(): boolean {
+    return this.context.access !== undefined && this.context.access !== allowAll;
+  }
+
+  /** The current row of a resource, if the caller may see it (deleted rows included). */
   async readVersion(type: string, id: string): Promise<StoredVersion | undefined> {
+    const params = new SqlParams();
+    const typeParam = params.add(type);
+    const idParam = params.add(id);
+    const visible = this.access.visibleRows(type, 'r', params);
     const { rows } = await this.q.query<StoredVersion>(
       `SELECT type, id, version, last_updated AS "lastUpdated", deleted, content
-         FROM resource WHERE type = $1 AND id = $2`,
-      [type, id],
-      'fhir_read',
+         FROM resource r WHERE type = ${typeParam} AND id = ${idParam}${visible ? ` AND (${visible})` : ''}`,
+      params.values,
+      visible ? undefined : 'fhir_read',
     );
     return rows[0];
   }
 
-  /** The current version; 404 when unknown, 410 when deleted. */
+  /** The current version; 404 when unknown or not visible to the caller, 410 when deleted. */
   async read(type: string, id: string): Promise<StoredVersion> {
+    this.access.checkInteraction(type, 'read');
     if (!ID_RE.test(id)) throw notFound(`${type}/${id} not found`);
     const row = await this.readVersion(type, id);
     if (!row) throw notFound(`${type}/${id} not found`);
@@ -134,6 +153,9 @@ export class FhirRepository {
   }
 
   async vread(type: string, id: string, version: string): Promise<StoredVersion> {
+    this.access.checkInteraction(type, 'vread');
+    // Old versions are visible exactly when the resource's current row is.
+    if (!(await this.readVersion(type, id))) throw notFound(`${type}/${id} not found`);
     const v = Number(version);
     if (!ID_RE.test(id) || !Number.isInteger(v) || v < 1) throw notFound(`${type}/${id}/_history/${version} not found`);
     const { rows } = await this.q.query<StoredVersion>(
@@ -148,10 +170,33 @@ export class FhirRepository {
     return row;
   }
 
+  async search(request: SearchRequest): Promise<SearchResult> {
+    this.access.checkInteraction(request.resourceType, 'search');
+    return runSearch(this.q, request, this.access);
+  }
+
+  /**
+   * History of one resource (visible to the caller), of a type, or of the system. Type and
+   * system history are refused by policies that limit rows, since past versions of rows the
+   * caller cannot see now must not leak.
+   */
+  async history(query: HistoryQuery): Promise<HistoryPage> {
+    this.access.checkInteraction(query.type, 'history');
+    if (query.id && query.type) {
+      const current = await this.readVersion(query.type, query.id);
+      if (!current) throw notFound(`${query.type}/${query.id} not found`);
+    } else {
+      const limited = query.type ? this.access.visibleRows(query.type, 'r', new SqlParams()) : this.restricted;
+      if (limited) throw forbidden('History of a type or of the whole server is not available to this caller; ask for one resource\'s history');
+    }
+    return readHistory(this.q, query);
+  }
+
   // ---------------------------------------------------------------- writes
 
   /** Creates a resource with a new server-assigned id (any id in the body is replaced). */
   async create<T extends Resource>(resource: T): Promise<WriteResult> {
+    this.access.checkInteraction(resource.resourceType, 'create');
     const r = { ...resource, id: randomUUID() } as T;
     return this.write(r, undefined, { method: 'POST' });
   }
@@ -161,6 +206,7 @@ export class FhirRepository {
    * update-as-create). `ifMatch` makes it conditional on the current version.
    */
   async update<T extends Resource>(resource: T, options: { ifMatch?: number; method?: 'PUT' | 'PATCH' } = {}): Promise<WriteResult> {
+    this.access.checkInteraction(resource.resourceType, 'update');
     const id = resource.id;
     if (!id || !ID_RE.test(id)) throw badRequest('Resource id is missing or malformed', ['id']);
     return this.withTransaction(async (repo) => {
@@ -171,6 +217,7 @@ export class FhirRepository {
 
   /** Applies a JSON Patch (RFC 6902) to the current version. */
   async patch(type: string, id: string, operations: Operation[], ifMatch?: number): Promise<WriteResult> {
+    this.access.checkInteraction(type, 'patch');
     if (!Array.isArray(operations)) throw badRequest('A JSON Patch body must be an array of operations');
     return this.withTransaction(async (repo) => {
       const current = await repo.lockCurrent(type, id);
@@ -198,11 +245,13 @@ export class FhirRepository {
    * transactions). `ids` may supply the ids to use (e.g. pre-assigned for urn:uuid entries).
    */
   async createMany(resources: Resource[], ids?: string[]): Promise<WriteResult[]> {
+    for (const type of new Set(resources.map((r) => r.resourceType))) this.access.checkInteraction(type, 'create');
     const results: WriteResult[] = [];
     const rows: VersionRow[] = [];
     const lastUpdated = new Date().toISOString();
     for (let i = 0; i < resources.length; i++) {
       const stamped = stamp(resources[i], ids?.[i] ?? randomUUID(), 1, lastUpdated);
+      await this.access.checkWrite(stamped.resourceType, stamped, undefined);
       const row = this.prepareVersion(stamped, 1, lastUpdated, 'POST', false);
       rows.push(row);
       results.push({
@@ -222,8 +271,11 @@ export class FhirRepository {
 
   /** Soft delete: a new version marked deleted; history keeps every version. Idempotent. */
   async delete(type: string, id: string, ifMatch?: number): Promise<StoredVersion | undefined> {
+    this.access.checkInteraction(type, 'delete');
     return this.withTransaction(async (repo) => {
       const current = await repo.lockCurrent(type, id);
+      if (repo.restricted && current && !(await repo.readVersion(type, id))) throw notFound(`${type}/${id} not found`);
+      if (current && !current.deleted) await repo.access.checkWrite(type, undefined, JSON.parse(current.content as string));
       if (ifMatch !== undefined && current?.version !== ifMatch) {
         throw preconditionFailed(`Version mismatch: ${type}/${id} is at version ${current?.version ?? 'none'}, not ${ifMatch}`);
       }
@@ -262,9 +314,14 @@ export class FhirRepository {
         `Version mismatch: ${resource.resourceType}/${resource.id} is at version ${current?.version ?? 'none'}, not ${options.ifMatch}`,
       );
     }
+    if (this.restricted && current && !current.deleted && !(await this.readVersion(current.type, current.id))) {
+      // Writing over a resource the caller cannot see answers like a read would.
+      throw notFound(`${current.type}/${current.id} not found`);
+    }
     const version = (current?.version ?? 0) + 1;
     const lastUpdated = new Date().toISOString();
     const stamped = stamp(resource, resource.id as string, version, lastUpdated);
+    await this.access.checkWrite(stamped.resourceType, stamped, current && !current.deleted ? JSON.parse(current.content as string) : undefined);
     const row = this.prepareVersion(stamped, version, lastUpdated, options.method, current !== undefined);
     const references = this.referencesToCheck([stamped]);
     if (references.length) {

@@ -8,13 +8,10 @@ import { parseLocalReference } from '../references.ts';
 import { normalizeString } from './normalize.ts';
 import type { SearchFilter, SearchRequest } from './parse.ts';
 
-export class SqlParams {
-  readonly values: unknown[] = [];
-  add(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
+import { SqlParams } from './sql-params.ts';
+import type { AccessPolicy } from '../../access/policy.ts';
+
+export { SqlParams };
 
 const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
 type Prefix = (typeof PREFIXES)[number];
@@ -220,8 +217,10 @@ export interface SearchSql {
 }
 
 /** The WHERE clause (without "WHERE") selecting matches of `req` from `resource r`. */
-export function whereSql(req: SearchRequest, params: SqlParams): string {
+export function whereSql(req: SearchRequest, params: SqlParams, access: AccessPolicy): string {
   const conds = [`r.type = ${params.add(req.resourceType)}`, 'NOT r.deleted'];
+  const visible = access.visibleRows(req.resourceType, 'r', params);
+  if (visible) conds.push(`(${visible})`);
   if (req.compartment) conds.push(`r.compartments @> ARRAY[${params.add(req.compartment)}::text]`);
   for (const f of req.filters) conds.push(filterSql(f, params));
   return conds.join(' AND ');
@@ -255,9 +254,9 @@ function isDateParam(resourceType: string, code: string): boolean {
   return searchParametersOf(resourceType)[code]?.type === 'date';
 }
 
-export function searchSql(req: SearchRequest): SearchSql {
+export function searchSql(req: SearchRequest, access: AccessPolicy): SearchSql {
   const params = new SqlParams();
-  const where = whereSql(req, params);
+  const where = whereSql(req, params, access);
   const order = orderSql(req, params);
   const limit = params.add(req.count + 1);
   const offset = params.add(req.offset);
@@ -267,8 +266,8 @@ export function searchSql(req: SearchRequest): SearchSql {
   };
 }
 
-export function countSql(req: SearchRequest): SearchSql {
+export function countSql(req: SearchRequest, access: AccessPolicy): SearchSql {
   const params = new SqlParams();
-  const where = whereSql(req, params);
+  const where = whereSql(req, params, access);
   return { sql: `SELECT count(*)::int AS n FROM resource r WHERE ${where}`, params: params.values };
 }
