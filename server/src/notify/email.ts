@@ -3,7 +3,7 @@
  * or a dev outbox that keeps messages in memory and logs one line each, so that development and
  * tests without a mail server still see what would have been sent (e.g. second-factor codes).
  */
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { log } from '../log.ts';
 
 export interface EmailMessage {
@@ -28,7 +28,7 @@ const DEFAULT_FROM = 'Clinic <no-reply@clinic.localhost>';
 
 /** Sends through an SMTP server. Errors (refused recipient, server down) reject the promise. */
 export class SmtpEmailSender implements EmailSender {
-  private readonly transport: nodemailer.Transporter;
+  private readonly transport: Transporter;
   private readonly from: string;
 
   constructor(smtpUrl: string, from = DEFAULT_FROM) {
