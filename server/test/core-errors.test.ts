@@ -1,0 +1,209 @@
+/**
+ * Every error status of the FHIR API tried for real over HTTP. Each error must be an
+ * OperationOutcome naming the request id, with no stack trace or SQL in it.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { setLogLevel } from '../src/log.ts';
+import { startTestServer, type TestServer } from './server.ts';
+
+let server: TestServer;
+/** A server whose body limit is 1 kB. */
+let small: TestServer;
+beforeAll(async () => {
+  [server, small] = await Promise.all([startTestServer(), startTestServer({ BODY_LIMIT: '1kb' })]);
+});
+afterAll(async () => {
+  await Promise.all([server?.close(), small?.close()]);
+});
+
+interface ErrorCase {
+  status: number;
+  body: any;
+  text: string;
+  requestId: string | null;
+}
+
+/** Sends a raw request and checks what every error answer must satisfy. */
+async function expectError(status: number, path: string, init: RequestInit = {}, base = () => server.fhir): Promise<ErrorCase> {
+  const res = await fetch(`${base()}${path}`, init);
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/(fhir\+)?json/);
+  const body = JSON.parse(text);
+  expect(body.resourceType).toBe('OperationOutcome');
+  expect(body.issue[0].severity).toMatch(/error|fatal/);
+  const requestId = res.headers.get('x-request-id');
+  expect(requestId).toBeTruthy();
+  expect(body.issue[0].diagnostics).toBe(`request id ${requestId}`);
+  expectNoInternals(text);
+  return { status: res.status, body, text, requestId };
+}
+
+/** No stack frames, source paths or SQL in a body sent to a client. */
+function expectNoInternals(text: string): void {
+  expect(text).not.toMatch(/\bat [\w.<>]+ \(|\.ts:\d+|node_modules|file:\/\//);
+  expect(text).not.toMatch(/\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b|\$\d+::|SQLSTATE|syntax error at/);
+}
+
+const json = (body: unknown, extra: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/fhir+json', ...extra },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+async function createPatient(): Promise<any> {
+  const res = await fetch(`${server.fhir}/Patient`, json({ resourceType: 'Patient', name: [{ family: 'Err' }] }));
+  expect(res.status).toBe(201);
+  return res.json();
+}
+
+describe('404 Not Found', () => {
+  it('unknown resource type, unknown route, unknown id, unknown version, unknown operation', async () => {
+    await expectError(404, '/NotAType/1');
+    await expectError(404, '/NotAType', json({ resourceType: 'NotAType' }));
+    await expectError(404, '/Patient/1/bogus/extra/path');
+    await expectError(404, '/x', {}, () => `${server.url}/no-such-route`);
+    await expectError(404, '/Patient/no-such-id');
+    const p = await createPatient();
+    await expectError(404, `/Patient/${p.id}/_history/9`);
+    await expectError(404, '/Patient/$no-such-operation', json({}));
+  });
+});
+
+describe('400 Bad Request', () => {
+  it('malformed JSON', async () => {
+    const { body } = await expectError(400, '/Patient', json('{"resourceType": "Patient", '));
+    expect(body.issue[0].code).toBe('structure');
+  });
+
+  it('resourceType in the body disagreeing with the URL, on create and update', async () => {
+    const create = await expectError(400, '/Patient', json({ resourceType: 'Observation', status: 'final', code: { text: 'x' } }));
+    expect(create.body.issue[0].expression).toEqual(['resourceType']);
+    const p = await createPatient();
+    await expectError(400, `/Patient/${p.id}`, { ...json({ ...p, resourceType: 'Practitioner' }), method: 'PUT' });
+  });
+
+  it('id in the body disagreeing with the URL, or missing, on update', async () => {
+    const p = await createPatient();
+    const wrong = await expectError(400, `/Patient/${p.id}`, { ...json({ ...p, id: 'other-id' }), method: 'PUT' });
+    expect(wrong.body.issue[0].expression).toEqual(['id']);
+    const { id: _id, ...noId } = p;
+    await expectError(400, `/Patient/${p.id}`, { ...json(noId), method: 'PUT' });
+  });
+
+  it('validation failures name the bad element in issue.expression', async () => {
+    const type = await expectError(400, '/Patient', json({ resourceType: 'Patient', active: 'yes' }));
+    expect(type.body.issue[0].expression).toEqual(['Patient.active']);
+    const unknown = await expectError(400, '/Patient', json({ resourceType: 'Patient', nmae: [{ family: 'x' }] }));
+    expect(unknown.body.issue[0].expression).toEqual(['Patient.nmae']);
+    const required = await expectError(400, '/Observation', json({ resourceType: 'Observation', code: { text: 'x' } }));
+    expect(required.body.issue[0].expression).toEqual(['Observation.status']);
+    const nested = await expectError(400, '/Patient', json({ resourceType: 'Patient', name: [{ family: 'A' }, { family: 7 }] }));
+    expect(nested.body.issue[0].expression?.[0]).toMatch(/^Patient\.name(\[1\])?\.family$/);
+  });
+
+  it('a body that is not a resource, a missing body, a malformed ETag, a bad Bundle', async () => {
+    await expectError(400, '/Patient', json('[1, 2]'));
+    await expectError(400, '/Patient', { method: 'POST', headers: { 'content-type': 'application/fhir+json' } });
+    const p = await createPatient();
+    await expectError(400, `/Patient/${p.id}`, { ...json(p, { 'if-match': 'version-one' }), method: 'PUT' });
+    await expectError(400, '', json({ resourceType: 'Bundle', type: 'collection' }));
+    await expectError(400, '/Patient/_history?_since=not-a-date');
+  });
+});
+
+describe('other client errors', () => {
+  it('415 Unsupported Media Type for XML and plain text bodies', async () => {
+    await expectError(415, '/Patient', { method: 'POST', headers: { 'content-type': 'application/fhir+xml' }, body: '<Patient xmlns="http://hl7.org/fhir"/>' });
+    await expectError(415, '/Patient', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"resourceType":"Patient"}' });
+  });
+
+  it('406 when only XML is acceptable', async () => {
+    await expectError(406, '/metadata', { headers: { accept: 'application/fhir+xml' } });
+  });
+
+  it('413 for a body over BODY_LIMIT, and a body under it is fine', async () => {
+    const big = { resourceType: 'Patient', name: [{ family: 'x'.repeat(2000) }] };
+    const { body } = await expectError(413, '/Patient', json(big), () => small.fhir);
+    expect(body.issue[0].code).toBe('too-long');
+    const ok = await fetch(`${small.fhir}/Patient`, json({ resourceType: 'Patient', name: [{ family: 'short' }] }));
+    expect(ok.status).toBe(201);
+  });
+
+  it('412 Precondition Failed on a version conflict', async () => {
+    const p = await createPatient();
+    await expectError(412, `/Patient/${p.id}`, { ...json(p, { 'if-match': 'W/"2"' }), method: 'PUT' });
+  });
+
+  it('409 or success, never a lost version, when PUTs race to create one client id', async () => {
+    const id = `race-${process.pid}-${Date.now()}`;
+    const put = (n: number) => fetch(`${server.fhir}/Patient/${id}`, { ...json({ resourceType: 'Patient', id, name: [{ family: `R${n}` }] }), method: 'PUT' });
+    const responses = await Promise.all(Array.from({ length: 6 }, (_, n) => put(n)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.every((s) => [200, 201, 409].includes(s)), String(statuses)).toBe(true);
+    for (const r of responses.filter((r) => r.status === 409)) expectNoInternals(await r.text());
+    const applied = statuses.filter((s) => s !== 409).length;
+    const history = await (await fetch(`${server.fhir}/Patient/${id}/_history`)).json();
+    expect(history.total).toBe(applied);
+    const current = await (await fetch(`${server.fhir}/Patient/${id}`)).json();
+    expect(current.meta.versionId).toBe(String(applied));
+  });
+
+  it('410 Gone for a deleted resource', async () => {
+    const p = await createPatient();
+    expect((await fetch(`${server.fhir}/Patient/${p.id}`, { method: 'DELETE' })).status).toBe(200);
+    const { body } = await expectError(410, `/Patient/${p.id}`);
+    expect(body.issue[0].code).toBe('deleted');
+    await expectError(410, `/Patient/${p.id}`, { ...json([{ op: 'add', path: '/active', value: true }]), method: 'PATCH' });
+  });
+
+  it('422 for a reference to a resource that does not exist', async () => {
+    const { body } = await expectError(422, '/Observation', json({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/does-not-exist' } }));
+    expect(body.issue[0].details.text).toContain('Patient/does-not-exist');
+  });
+
+  it('405 for a method an endpoint does not take', async () => {
+    await expectError(405, '/metadata', { method: 'DELETE' });
+    await expectError(405, '/Patient/x/_history', { method: 'DELETE' });
+  });
+});
+
+describe('request ids and internal errors', () => {
+  it('a client-supplied X-Request-Id is echoed in the error', async () => {
+    const res = await expectError(404, '/Patient/nobody', { headers: { 'x-request-id': 'client-req-42' } });
+    expect(res.requestId).toBe('client-req-42');
+  });
+
+  it('an internal failure answers a generic 500; details go only to the log, with the request id', async () => {
+    const broken = await startTestServer();
+    // Make every query fail the way a broken database does, with SQL in the error message.
+    const db = broken.database.db;
+    const realQuery = db.query;
+    db.query = async () => {
+      throw Object.assign(new Error('syntax error at or near "FROM" in SELECT content FROM resource WHERE id = $1::text'), { code: '42601' });
+    };
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    setLogLevel('error');
+    try {
+      const { body, requestId } = await expectError(500, '/Patient/some-id', {}, () => broken.fhir);
+      expect(body.issue[0].code).toBe('exception');
+      expect(body.issue[0].details.text).toBe('Internal server error');
+      const logged = lines.find((l) => l.includes(requestId as string));
+      expect(logged, 'the log line names the request id').toBeDefined();
+      expect(logged).toContain('syntax error');
+      expect(JSON.parse(logged as string).level).toBe('error');
+    } finally {
+      setLogLevel('silent');
+      spy.mockRestore();
+    }
+    const health = await fetch(`${broken.url}/healthz`);
+    expect(health.status).toBe(503);
+    db.query = realQuery;
+    await broken.close();
+  });
+});
