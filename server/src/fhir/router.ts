@@ -346,7 +346,7 @@ export class FhirRouter {
 }
 
 /** Serialises the advisory lock of one conditional operation (same type and condition). */
-async function lockCondition(repo: FhirRepository, type: string, condition: string): Promise<void> {
+export async function lockCondition(repo: FhirRepository, type: string, condition: string): Promise<void> {
   const normalized = [...new URLSearchParams(condition.replace(/^[^?]*\?/, ''))].map(([k, v]) => `${k}=${v}`).sort().join('&');
   await repo.queryable.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${type}?${normalized}`], 'fhir_condition_lock');
 }

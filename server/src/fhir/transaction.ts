@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import type { FhirRepository } from './repo/repository.ts';
 import type { FhirRouter } from './router.ts';
-import { groupParams } from './router.ts';
+import { groupParams, lockCondition } from './router.ts';
 import { OperationOutcomeError, badRequest, multipleMatches, notFound, outcome } from './outcomes.ts';
 import { visitReferences } from './references.ts';
 import { isResourceType } from './definitions.ts';
@@ -126,6 +126,8 @@ async function runTransaction(router: FhirRouter, repo: FhirRepository, outer: F
         if (e.resource?.resourceType !== type) throw badRequest(`Bundle.entry[${i}]: resourceType does not match request.url`, [`Bundle.entry[${i}].resource.resourceType`]);
         if (e.request.ifNoneExist) {
           const query = Object.fromEntries(groupParams(new URLSearchParams(e.request.ifNoneExist.replace(/^[^?]*\?/, ''))));
+          // Same lock as a plain conditional create, so concurrent bundles cannot both create.
+          await lockCondition(tx, type, e.request.ifNoneExist);
           const found = await router.findMatches(tx, type, query, 2);
           if (found.length > 1) throw multipleMatches(`Bundle.entry[${i}].request.ifNoneExist matches more than one ${type}`);
           if (found.length === 1) {
