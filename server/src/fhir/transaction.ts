@@ -115,7 +115,11 @@ async function runTransaction(router: FhirRouter, repo: FhirRepository, outer: F
   const order = entries.map((_, i) => i).sort((a, b) => ORDER[entries[a].request?.method as Method] - ORDER[entries[b].request?.method as Method] || a - b);
   try {
     await repo.withTransaction(async (tx) => {
-      // Resolve what full URLs will mean before anything is written.
+      // Deletes come first in the spec's order, so the conditions of later entries see their effect.
+      for (const i of order) {
+        if (entries[i].request?.method === 'DELETE') results[i] = toEntry(router, await router.route(entryRequest(router, outer, entries[i]), tx));
+      }
+      // Resolve what full URLs will mean before anything else is written.
       const idMap = new Map<string, string>(); // fullUrl → "Type/id"
       const plainCreates: number[] = [];
       for (const i of order) {
