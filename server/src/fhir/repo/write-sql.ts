@@ -1,7 +1,8 @@
 /**
  * One SQL statement that writes any number of resource versions: the current row (upserted), a
- * history row, and the search-index rows (old ones of replaced versions deleted). Everything is
- * passed as column arrays, so the statement text never changes and is prepared once.
+ * history row, an outbox event (for background jobs) and the search-index rows (old ones of
+ * replaced versions deleted). Everything is passed as column arrays, so the statement text never
+ * changes and is prepared once.
  */
 import type { Queryable } from '../../db/database.ts';
 import type { IndexRows } from '../search/extract.ts';
@@ -63,6 +64,10 @@ function buildStatement(): string {
     `hist AS (
       INSERT INTO resource_history (type, id, version, last_updated, deleted, method, content)
       SELECT * FROM unnest(${t}::text[], ${i}::text[], ${v}::int[], ${lu}::timestamptz[], ${del}::boolean[], ${m}::text[], ${c}::text[]))`,
+    // Transactional outbox (migration 030): one event per written version, committed with it.
+    `outbox AS (
+      INSERT INTO outbox_event (res_type, res_id, version, method, last_updated)
+      SELECT * FROM unnest(${t}::text[], ${i}::text[], ${v}::int[], ${m}::text[], ${lu}::timestamptz[]))`,
   ];
   for (const kind of INDEX_KINDS) {
     const { table, columns, types } = INDEX_TABLES[kind];

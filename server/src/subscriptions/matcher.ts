@@ -1,0 +1,69 @@
+/**
+ * Does a resource version match a search ("Appointment?status=booked&actor=Patient/1")?
+ * Evaluated at change time against the version just written, with the search engine's own SQL:
+ * the query shadows the resource table and the index tables with CTEs of the same names that
+ * hold this version (and, for the index tables, every other resource's real rows, so chained
+ * parameters still see the rest of the database). One query answers many criteria at once.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/database.ts';
+import { allowAll } from '../access/policy.ts';
+import { parseSearch, type SearchRequest } from '../fhir/search/parse.ts';
+import { whereSql } from '../fhir/search/sql.ts';
+import { SqlParams } from '../fhir/search/sql-params.ts';
+import { extractIndexRows } from '../fhir/search/extract.ts';
+import { INDEX_KINDS, INDEX_TABLES, ROW_FIELDS } from '../fhir/repo/write-sql.ts';
+import { groupParams } from '../fhir/router.ts';
+import { isResourceType } from '../fhir/definitions.ts';
+import { badRequest } from '../fhir/outcomes.ts';
+
+/** "Type?query" → a SearchRequest; throws an OperationOutcomeError for a malformed criteria. */
+export function parseCriteria(criteria: string): SearchRequest {
+  const q = criteria.indexOf('?');
+  const type = (q < 0 ? criteria : criteria.slice(0, q)).trim();
+  const query = Object.fromEntries(groupParams(new URLSearchParams(q < 0 ? '' : criteria.slice(q + 1))));
+  if (!isResourceType(type)) throw badRequest(`Criteria "${criteria}" does not start with a resource type`);
+  const req = parseSearch(type, query);
+  // Building the SQL once checks the values (dates, prefixes, modifiers) as a search would.
+  whereSql(req, new SqlParams(), allowAll);
+  return req;
+}
+
+/**
+ * For each search (all of `resource`'s type), whether the stored version `resource` matches it.
+ * `lastUpdated` is the version's meta.lastUpdated (for _lastUpdated criteria).
+ */
+export async function matchAll(db: Queryable, resource: Resource, searches: SearchRequest[]): Promise<boolean[]> {
+  if (searches.length === 0) return [];
+  const params = new SqlParams();
+  const index = extractIndexRows(resource);
+  const type = params.add(resource.resourceType);
+  const id = params.add(resource.id);
+  // Every other resource stays visible (chained criteria); this one is replaced by the new version.
+  const ctes = [
+    `resource AS NOT MATERIALIZED (
+      SELECT type, id, version, last_updated, deleted, content, compartments FROM resource WHERE NOT (type = ${type} AND id = ${id})
+      UNION ALL SELECT ${type}::text, ${id}::text, ${params.add(Number(resource.meta?.versionId ?? 1))}::int,
+        ${params.add(resource.meta?.lastUpdated ?? new Date().toISOString())}::timestamptz, false,
+        ${params.add(JSON.stringify(resource))}::text, ${params.add(index.compartments)}::text[])`,
+  ];
+  for (const kind of INDEX_KINDS) {
+    const { table, columns, types } = INDEX_TABLES[kind];
+    const rows = index[kind] as unknown as Record<string, unknown>[];
+    const arrays = ROW_FIELDS[kind].map((field, k) => `${params.add(rows.map((r) => r[field] ?? null))}::${types[k]}[]`);
+    const names = columns.join(', ');
+    // Inside its own definition the name still means the real table (WITH is not RECURSIVE).
+    ctes.push(`${table} AS NOT MATERIALIZED (
+      SELECT res_type, res_id, ${names} FROM ${table} WHERE NOT (res_type = ${type} AND res_id = ${id})
+      UNION ALL SELECT ${type}::text, ${id}::text, * FROM unnest(${arrays.join(', ')}) AS u(${names}))`);
+  }
+  const checks = searches.map((s, n) => {
+    if (s.resourceType !== resource.resourceType) return `false AS m${n}`;
+    return `EXISTS (SELECT 1 FROM resource r WHERE r.type = ${type} AND r.id = ${id} AND ${whereSql(s, params, allowAll)}) AS m${n}`;
+  });
+  let sql = `WITH ${ctes.join(',\n')}\nSELECT ${checks.join(', ')}`;
+  // PostgreSQL refuses parameters it cannot type; some conditions bind values they do not use.
+  for (let n = params.values.length; n >= 1; n--) if (!new RegExp(`\\$${n}(?!\\d)`).test(sql)) sql += `, $${n}::text AS unused${n}`;
+  const { rows } = await db.query<Record<string, boolean>>(sql, params.values);
+  return searches.map((_, n) => rows[0][`m${n}`] === true);
+}
