@@ -3,7 +3,7 @@
  * interaction (read, vread, update, patch, delete, history, create, search, batch/transaction,
  * operations), applies conditional headers and Prefer, and calls the repository.
  */
-import type { BundleLink, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { BundleLink, Resource } from '@medplum/fhirtypes';
 import type { Operation } from 'fast-json-patch';
 import type { FhirRepository, StoredVersion, WriteResult } from './repo/repository.ts';
 import { isResourceType } from './definitions.ts';
@@ -14,10 +14,10 @@ import {
   methodNotAllowed,
   multipleMatches,
   notFound,
-  outcome,
 } from './outcomes.ts';
-import { parseSearch, type QueryParams, type SearchRequest } from './search/parse.ts';
-import { historyBundle, resourceOf, searchsetBundle } from './bundles.ts';
+import { parseSearch, type QueryParams } from './search/parse.ts';
+import { systemSearch, typeSearch, type SearchCall } from './search/handler.ts';
+import { historyBundle, resourceOf } from './bundles.ts';
 import { applySubset, needsFormatting, type Summary } from './format.ts';
 import { ID_RE } from './references.ts';
 import type { FhirRequest, FhirResponse } from './types.ts';
@@ -246,6 +246,8 @@ export class FhirRouter {
     if (search.filters.length === 0) throw badRequest('A conditional request needs at least one search parameter');
     search.count = limit;
     search.total = 'none';
+    search.include = [];
+    search.revinclude = [];
     return (await repo.search(search)).matches;
   }
 
@@ -290,32 +292,15 @@ export class FhirRouter {
   // ------------------------------------------------------------ search and history
 
   async search(req: FhirRequest, repo: FhirRepository, type: string, query: QueryParams, compartment?: string): Promise<FhirResponse> {
-    const search: SearchRequest = parseSearch(type, query);
-    if (compartment) search.compartment = compartment;
-    const outcomes: OperationOutcome[] = [];
-    if (search.unknown.length) {
-      if (preferValue(req, 'handling') === 'strict') {
-        throw badRequest(`Unknown search parameter(s): ${search.unknown.join(', ')}`);
-      }
-      outcomes.push(outcome('warning', 'not-supported', `Ignored unknown search parameter(s): ${search.unknown.join(', ')}`));
-    }
-    const result = await repo.search(search);
-    const path = compartment ? `${compartment}/${type}` : type;
-    const links = pageLinks(`${this.base}/${path}`, query, search, result.hasMore);
-    const bundle = searchsetBundle(this.base, result.matches, result.included, result.total, links, search.summary, search.elements);
-    for (const oo of outcomes) (bundle.entry ??= []).push({ resource: oo, search: { mode: 'outcome' } });
-    return { status: 200, body: bundle, headers: {} };
+    return typeSearch(this.searchCall(req), repo, type, query, compartment);
   }
 
   private async systemSearch(req: FhirRequest, repo: FhirRepository): Promise<FhirResponse> {
-    const types = first(req.query, '_type');
-    if (!types) throw badRequest('A system-level search needs _type');
-    const list = types.split(',');
-    const bad = list.filter((t) => !isResourceType(t));
-    if (bad.length) throw badRequest(`Unknown resource type(s) in _type: ${bad.join(', ')}`);
-    if (list.length !== 1) throw badRequest('A system-level search over several types is not supported yet: give one _type');
-    const { _type, ...rest } = req.query;
-    return this.search(req, repo, list[0], rest);
+    return systemSearch(this.searchCall(req), repo, req.query);
+  }
+
+  private searchCall(req: FhirRequest): SearchCall {
+    return { base: this.base, strict: preferValue(req, 'handling') === 'strict' };
   }
 
   async history(req: FhirRequest, repo: FhirRepository, type?: string, id?: string): Promise<FhirResponse> {
@@ -374,18 +359,6 @@ export function queryString(query: QueryParams): string {
   }
   const s = sp.toString();
   return s ? `?${s}` : '';
-}
-
-function pageLinks(url: string, query: QueryParams, search: SearchRequest, hasMore: boolean): BundleLink[] {
-  const { _offset, ...rest } = query;
-  const at = (offset: number) => `${url}${queryString({ ...rest, ...(offset ? { _offset: String(offset) } : {}) })}`;
-  const links: BundleLink[] = [
-    { relation: 'self', url: at(search.offset) },
-    { relation: 'first', url: at(0) },
-  ];
-  if (hasMore) links.push({ relation: 'next', url: at(search.offset + search.count) });
-  if (search.offset > 0) links.push({ relation: 'previous', url: at(Math.max(0, search.offset - search.count)) });
-  return links;
 }
 
 export { parseInstant, first as firstParam, preferValue };

@@ -171,7 +171,9 @@ export class FhirRepository {
   }
 
   async search(request: SearchRequest): Promise<SearchResult> {
-    this.access.checkInteraction(request.resourceType, 'search');
+    for (const type of [request.resourceType, ...(request.otherTypes ?? []).map((b) => b.resourceType)]) {
+      this.access.checkInteraction(type, 'search');
+    }
     return runSearch(this.q, request, this.access);
   }
 

@@ -9,6 +9,7 @@ import { dateRange } from '../dates.ts';
 import { patientCompartmentParamsOf, searchParametersOf } from '../definitions.ts';
 import { normalizeString } from './normalize.ts';
 import { parseLocalReference } from '../references.ts';
+import { extractCompositeRows } from './extract-composite.ts';
 
 export interface StringRow { param: string; value: string; exact: string }
 export interface TokenRow { param: string; system: string | null; code: string | null; text: string | null }
@@ -17,6 +18,12 @@ export interface DateRow { param: string; low: string; high: string }
 export interface NumberRow { param: string; value: number }
 export interface QuantityRow { param: string; value: number; system: string | null; code: string | null; unit: string | null }
 export interface UriRow { param: string; value: string }
+export interface CompositeRow {
+  param: string; grp: number; comp: number;
+  system?: string | null; code?: string | null; text?: string | null; value?: number | null; unit?: string | null;
+  low?: string | null; high?: string | null; str?: string | null; exact?: string | null;
+  targetType?: string | null; targetId?: string | null; url?: string | null;
+}
 
 export interface IndexRows {
   string: StringRow[];
@@ -26,6 +33,7 @@ export interface IndexRows {
   number: NumberRow[];
   quantity: QuantityRow[];
   uri: UriRow[];
+  composite: CompositeRow[];
   /** Compartments the resource belongs to, e.g. "Patient/123". */
   compartments: string[];
 }
@@ -94,7 +102,7 @@ export function indexedParams(resourceType: string): IndexedParam[] {
 }
 
 export function emptyIndexRows(): IndexRows {
-  return { string: [], token: [], reference: [], date: [], number: [], quantity: [], uri: [], compartments: [] };
+  return { string: [], token: [], reference: [], date: [], number: [], quantity: [], uri: [], composite: [], compartments: [] };
 }
 
 export function extractIndexRows(resource: Resource): IndexRows {
@@ -112,11 +120,13 @@ export function extractIndexRows(resource: Resource): IndexRows {
     }
     for (const v of values) addValue(rows, sp, v);
   }
+  rows.composite = extractCompositeRows(resource, typed);
+  addNarrative(rows, json);
   rows.compartments = compartmentsOf(resource, rows.reference);
   return dedupe(rows);
 }
 
-function addValue(rows: IndexRows, sp: SearchParameter, tv: TypedValue): void {
+export function addValue(rows: IndexRows, sp: SearchParameter, tv: TypedValue): void {
   const param = sp.code as string;
   const { type, value } = tv;
   if (value === undefined || value === null) return;
@@ -240,9 +250,28 @@ function compartmentsOf(resource: Resource, refs: ReferenceRow[]): string[] {
   return [...out];
 }
 
+/**
+ * `_text` searches the narrative: its XHTML reduced to words (tags dropped, common entities
+ * decoded). Only for the index; the narrative itself is served unchanged.
+ */
+function addNarrative(rows: IndexRows, json: Record<string, unknown>): void {
+  const div = (json.text as { div?: unknown } | undefined)?.div;
+  if (typeof div !== 'string') return;
+  const plain = div
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'");
+  const value = normalizeString(plain).slice(0, 2000);
+  if (value) rows.string.push({ param: '_text', value, exact: plain.trim().slice(0, 2000) });
+}
+
 /** Identical rows (common with unions in expressions) are written once. */
 function dedupe(rows: IndexRows): IndexRows {
-  for (const key of ['string', 'token', 'reference', 'date', 'number', 'quantity', 'uri'] as const) {
+  for (const key of ['string', 'token', 'reference', 'date', 'number', 'quantity', 'uri', 'composite'] as const) {
     const seen = new Set<string>();
     (rows[key] as object[]) = (rows[key] as object[]).filter((r) => {
       const k = JSON.stringify(r);

@@ -1,112 +1,68 @@
-/** Runs a SearchRequest: matches, total, and `_include`/`_revinclude` resources. */
+/** Runs a SearchRequest: one page of matches, its cursors, the total, and included resources. */
 import type { Queryable } from '../../db/database.ts';
 import type { AccessPolicy } from '../../access/policy.ts';
 import type { StoredVersion } from '../repo/repository.ts';
-import { SqlParams, countSql, searchSql } from './sql.ts';
-import { getResourceTypes } from '../definitions.ts';
-
-/** Types an _include may land on: the named target type, or any type. */
-function reachableTypes(targetType: string | undefined): string[] {
-  return targetType ? [targetType] : getResourceTypes();
-}
-import type { IncludeRule, SearchRequest } from './parse.ts';
+import { encodeCursor } from './cursor.ts';
+import { runIncludes } from './include.ts';
+import type { SearchRequest } from './parse.ts';
+import { countSql, estimateSql, pageSql } from './sql.ts';
+import { resolveValueSets } from './valueset.ts';
 
 export interface SearchResult {
   matches: StoredVersion[];
   included: StoredVersion[];
   total?: number;
+  /** True when a next page exists. */
   hasMore: boolean;
+  /** `_cursor` values for the next and previous pages, when they exist. */
+  next?: string;
+  previous?: string;
 }
+
+type KeyedRow = StoredVersion & Record<string, unknown>;
 
 export async function runSearch(db: Queryable, req: SearchRequest, access: AccessPolicy): Promise<SearchResult> {
-  let matches: StoredVersion[] = [];
-  let hasMore = false;
-  if (req.summary !== 'count' && req.count > 0) {
-    const { sql, params } = searchSql(req, access);
-    const { rows } = await db.query<StoredVersion>(sql, params);
-    hasMore = rows.length > req.count;
-    matches = rows.slice(0, req.count);
+  await resolveValueSets(db, req, access);
+  const result: SearchResult = { matches: [], included: [], hasMore: false };
+  const countOnly = req.summary === 'count' || req.count === 0;
+  if (!countOnly) {
+    const page = pageSql(req, access);
+    const { rows } = await db.query<KeyedRow>(page.sql, page.params);
+    const more = rows.length > req.count;
+    const kept = rows.slice(0, req.count);
+    if (page.reversed) kept.reverse();
+    const keysOf = (row: KeyedRow) => page.keys.map((_, i) => (row[`k${i}`] as string | null) ?? null);
+    // Reading forwards, more rows mean a next page; reading backwards, a previous one.
+    const hasNext = page.reversed ? true : more;
+    const hasPrev = page.reversed ? more : page.cursor !== undefined;
+    if (kept.length) {
+      if (hasNext) result.next = encodeCursor({ direction: 'next', values: keysOf(kept[kept.length - 1]), signature: page.signature });
+      if (hasPrev) result.previous = encodeCursor({ direction: 'prev', values: keysOf(kept[0]), signature: page.signature });
+    } else if (page.cursor) {
+      // An empty page reached by a cursor: offer the way back (or forward) from the same spot.
+      const back = { ...page.cursor, direction: page.reversed ? ('next' as const) : ('prev' as const) };
+      if (page.reversed) result.next = encodeCursor(back);
+      else result.previous = encodeCursor(back);
+    }
+    result.hasMore = result.next !== undefined;
+    result.matches = kept.map(({ type, id, version, lastUpdated, content, deleted }) => ({ type, id, version, lastUpdated, content, deleted: deleted ?? false }));
+    if (!page.cursor && !more && req.total !== 'none') result.total = kept.length; // the whole result is on this page
   }
-  let total: number | undefined;
-  const wantTotal = req.summary === 'count' || req.total === 'accurate' || req.total === 'estimate';
-  if (wantTotal) {
+  if (countOnly || req.total === 'accurate') {
     const { sql, params } = countSql(req, access);
-    total = (await db.query<{ n: number }>(sql, params)).rows[0].n;
-  } else if (!hasMore && req.offset === 0 && req.total !== 'none') {
-    // The whole result fits on this page: the total is known for free.
-    total = matches.length;
+    result.total = (await db.query<{ n: number }>(sql, params)).rows[0].n;
+  } else if (req.total === 'estimate' && result.total === undefined) {
+    result.total = await estimate(db, req, access);
   }
-  const included = await runIncludes(db, access, matches, req.include, req.revinclude);
-  return { matches, included, total, hasMore };
+  result.included = await runIncludes(db, access, result.matches, req.include, req.revinclude);
+  return result;
 }
 
-async function runIncludes(
-  db: Queryable,
-  access: AccessPolicy,
-  matches: StoredVersion[],
-  include: IncludeRule[],
-  revinclude: IncludeRule[],
-): Promise<StoredVersion[]> {
-  if (matches.length === 0 || (include.length === 0 && revinclude.length === 0)) return [];
-  const seen = new Set(matches.map((m) => `${m.type}/${m.id}`));
-  const out: StoredVersion[] = [];
-  let frontier = matches;
-  // One round for plain rules; further rounds only for :iterate rules.
-  for (let round = 0; round < 4 && frontier.length; round++) {
-    const rules = round === 0 ? { include, revinclude } : { include: include.filter((r) => r.iterate), revinclude: revinclude.filter((r) => r.iterate) };
-    const found: StoredVersion[] = [];
-    for (const rule of rules.include) found.push(...(await includeRows(db, access, frontier, rule)));
-    for (const rule of rules.revinclude) found.push(...(await revincludeRows(db, access, frontier, rule)));
-    frontier = [];
-    for (const row of found) {
-      const key = `${row.type}/${row.id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(row);
-      frontier.push(row);
-    }
-  }
-  return out;
-}
-
-/** `r.type = … AND <visible>` for every type an include could reach, OR-ed (types without limits pass). */
-function visibleAnyType(access: AccessPolicy, p: SqlParams, types: string[]): string {
-  const limited: string[] = [];
-  const conds: string[] = [];
-  for (const t of types) {
-    const v = access.visibleRows(t, 'r', p);
-    if (v) {
-      limited.push(t);
-      conds.push(`(r.type = ${p.add(t)} AND (${v}))`);
-    }
-  }
-  if (!limited.length) return '';
-  // Types without a limit pass; each limited type passes only its visible rows.
-  return `AND (r.type <> ALL(${p.add(limited)}::text[]) OR ${conds.join(' OR ')})`;
-}
-
-async function includeRows(db: Queryable, access: AccessPolicy, sources: StoredVersion[], rule: IncludeRule): Promise<StoredVersion[]> {
-  const from = sources.filter((s) => rule.sourceType === '*' || s.type === rule.sourceType);
-  if (!from.length) return [];
-  const p = new SqlParams();
-  const paramCond = rule.param === '*' ? '' : `AND x.param = ${p.add(rule.param)}`;
-  const targetCond = rule.targetType ? `AND r.type = ${p.add(rule.targetType)}` : '';
-  const sql = `SELECT DISTINCT r.type, r.id, r.version, r.last_updated AS "lastUpdated", r.content
-      FROM idx_reference x JOIN resource r ON r.type = x.target_type AND r.id = x.target_id
-     WHERE (x.res_type, x.res_id) IN (SELECT * FROM unnest(${p.add(from.map((s) => s.type))}::text[], ${p.add(from.map((s) => s.id))}::text[]))
-       ${paramCond} ${targetCond} AND NOT r.deleted ${visibleAnyType(access, p, reachableTypes(rule.targetType))}`;
-  return (await db.query<StoredVersion>(sql, p.values)).rows;
-}
-
-async function revincludeRows(db: Queryable, access: AccessPolicy, targets: StoredVersion[], rule: IncludeRule): Promise<StoredVersion[]> {
-  const to = targets.filter((t) => !rule.targetType || t.type === rule.targetType);
-  if (!to.length) return [];
-  const p = new SqlParams();
-  const typeCond = rule.sourceType === '*' ? '' : `AND x.res_type = ${p.add(rule.sourceType)}`;
-  const paramCond = rule.param === '*' ? '' : `AND x.param = ${p.add(rule.param)}`;
-  const sql = `SELECT DISTINCT r.type, r.id, r.version, r.last_updated AS "lastUpdated", r.content
-      FROM idx_reference x JOIN resource r ON r.type = x.res_type AND r.id = x.res_id
-     WHERE (x.target_type, x.target_id) IN (SELECT * FROM unnest(${p.add(to.map((t) => t.type))}::text[], ${p.add(to.map((t) => t.id))}::text[]))
-       ${typeCond} ${paramCond} AND NOT r.deleted ${visibleAnyType(access, p, rule.sourceType === '*' ? getResourceTypes() : [rule.sourceType])}`;
-  return (await db.query<StoredVersion>(sql, p.values)).rows;
+async function estimate(db: Queryable, req: SearchRequest, access: AccessPolicy): Promise<number> {
+  const { sql, params } = estimateSql(req, access);
+  const { rows } = await db.query<Record<string, unknown>>(sql, params);
+  let plan = Object.values(rows[0])[0];
+  if (typeof plan === 'string') plan = JSON.parse(plan);
+  const rowsEstimate = (plan as { Plan: { 'Plan Rows': number } }[])[0]?.Plan?.['Plan Rows'];
+  return Math.max(0, Math.round(Number(rowsEstimate) || 0));
 }
