@@ -45,12 +45,12 @@ function buildWhere(req: SearchRequest, ctx: SqlContext): string {
   if (req.compartment) conds.push(`r.compartments @> ARRAY[${ctx.params.add(req.compartment)}::text]`);
   if (!req.otherTypes?.length) {
     for (const f of req.filters) conds.push(filterSql(f, types, 'r', ctx));
-  } else {
+  } else if (req.filters.length || req.otherTypes.some((b) => b.filters.length)) {
     const branches = [{ resourceType: req.resourceType, filters: req.filters }, ...req.otherTypes].map((b) => {
       const own = [`r.type = ${ctx.params.add(b.resourceType)}`, ...b.filters.map((f) => filterSql(f, [b.resourceType], 'r', ctx))];
       return `(${own.join(' AND ')})`;
     });
-    if (req.otherTypes.some((b) => b.filters.length) || req.filters.length) conds.push(`(${branches.join(' OR ')})`);
+    conds.push(`(${branches.join(' OR ')})`);
   }
   return conds.join(' AND ');
 }
