@@ -144,9 +144,9 @@ describe('other client errors', () => {
     expect(statuses.every((s) => [200, 201, 409].includes(s)), String(statuses)).toBe(true);
     for (const r of responses.filter((r) => r.status === 409)) expectNoInternals(await r.text());
     const applied = statuses.filter((s) => s !== 409).length;
-    const history = await (await fetch(`${server.fhir}/Patient/${id}/_history`)).json();
+    const history: any = await (await fetch(`${server.fhir}/Patient/${id}/_history`)).json();
     expect(history.total).toBe(applied);
-    const current = await (await fetch(`${server.fhir}/Patient/${id}`)).json();
+    const current: any = await (await fetch(`${server.fhir}/Patient/${id}`)).json();
     expect(current.meta.versionId).toBe(String(applied));
   });
 

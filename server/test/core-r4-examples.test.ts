@@ -82,7 +82,7 @@ describe('R4 examples round trip', () => {
       headers: { 'content-type': 'application/fhir+json' },
       body: JSON.stringify(resource),
     });
-    const body = await res.json();
+    const body: any = await res.json();
     if (KNOWN_FAILURES[file]) {
       expect(res.status, `${file} is listed as failing (${KNOWN_FAILURES[file]}) but was accepted`).toBe(400);
       return;
@@ -90,7 +90,7 @@ describe('R4 examples round trip', () => {
     expect(res.status, JSON.stringify(body.issue ?? body).slice(0, 500)).toBe(201);
     const read = await fetch(`${server.fhir}/${resource.resourceType}/${resource.id}`);
     expect(read.status).toBe(200);
-    const stored = await read.json();
+    const stored: any = await read.json();
     expect(stored.meta.versionId).toBe('1');
     expect(withoutServerMeta(stored)).toEqual(withoutServerMeta(resource));
   });

@@ -146,7 +146,7 @@ describe('instance and type interactions', () => {
       body: `identifier=${encodeURIComponent(`urn:test:mrn|${id}`)}`,
     });
     expect(post.status).toBe(200);
-    expect((await post.json()).entry.map((e: any) => e.resource.id)).toEqual([p.id]);
+    expect(((await post.json()) as any).entry.map((e: any) => e.resource.id)).toEqual([p.id]);
   });
 });
 
@@ -245,7 +245,7 @@ describe('Prefer, _summary, _elements, _pretty, content types', () => {
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    const read = await fetch(url(`Patient/${(await res.json()).id}`), { headers: { accept: 'application/json' } });
+    const read = await fetch(url(`Patient/${((await res.json()) as any).id}`), { headers: { accept: 'application/json' } });
     expect(read.headers.get('content-type')).toMatch(/^application\/json/);
     const fhir = await fetch(url('metadata'), { headers: { accept: 'application/fhir+json' } });
     expect(fhir.headers.get('content-type')).toMatch(/^application\/fhir\+json/);

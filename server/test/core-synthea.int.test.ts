@@ -41,7 +41,7 @@ async function postBundle(file: string): Promise<LoadResult> {
   const text = fs.readFileSync(path.join(FIXTURES, file), 'utf8');
   const entries = (JSON.parse(text).entry ?? []).length;
   const res = await fetch(server.fhir, { method: 'POST', headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, body: text });
-  const body = await res.json();
+  const body: any = await res.json();
   const statuses = (body.entry ?? []).map((e: any) => String(e.response?.status ?? '').slice(0, 3));
   if (res.status !== 200) statuses.push(`bundle ${res.status}: ${body.issue?.[0]?.details?.text}`);
   return { file, entries, status: res.status, statuses };
