@@ -5,6 +5,7 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { getResourceTypes, searchParametersOf } from './definitions.ts';
 import { listOperations } from './operations/index.ts';
+import { documentSearchParams } from './search/capability-docs.ts';
 
 export interface CapabilityOptions {
   fhirBaseUrl: string;
@@ -35,12 +36,12 @@ export function buildCapabilityStatement(o: CapabilityOptions): CapabilityStatem
       referencePolicy: ['literal', 'logical', 'enforced', 'local'],
       searchInclude: ['*', ...references],
       searchRevInclude: ['*'],
-      searchParam: params.map((p) => ({
+      searchParam: documentSearchParams(params.map((p) => ({
         name: p.code as string,
         definition: p.url,
         type: p.type as NonNullable<CapabilityStatementRestResource['searchParam']>[number]['type'],
         documentation: p.description,
-      })),
+      }))),
       operation: ops
         .filter((op) => op.types === '*' || op.types.includes(type))
         .map((op) => ({ name: op.name, definition: op.definition })),

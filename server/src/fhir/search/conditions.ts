@@ -103,17 +103,27 @@ export function dateCondition(raw: string, low: string, high: string, params: Sq
   const [prefix, value] = splitPrefix(raw);
   const range = dateRange(value);
   if (!range) throw badRequest(`Invalid date "${value}" in "${raw}"`);
-  const lo = `${params.add(range.low)}::timestamptz`;
-  const hi = `${params.add(range.high)}::timestamptz`;
+  // Placeholders are added only when used: an unused $n has no type and fails the statement.
+  let loP: string | undefined;
+  let hiP: string | undefined;
+  const at = {
+    get lo() {
+      return (loP ??= `${params.add(range.low)}::timestamptz`);
+    },
+    get hi() {
+      return (hiP ??= `${params.add(range.high)}::timestamptz`);
+    },
+  };
+  const { lo, hi } = prefix === 'eq' || prefix === 'ne' || prefix === 'ge' || prefix === 'le' ? at : { lo: '', hi: '' };
   switch (prefix) {
     case 'eq': return `(${low} >= ${lo} AND ${high} <= ${hi})`;
     case 'ne': return `NOT (${low} >= ${lo} AND ${high} <= ${hi})`;
-    case 'gt': return `${high} > ${hi}`;
-    case 'lt': return `${low} < ${lo}`;
+    case 'gt': return `${high} > ${at.hi}`;
+    case 'lt': return `${low} < ${at.lo}`;
     case 'ge': return `(${high} > ${hi} OR (${low} >= ${lo} AND ${high} <= ${hi}))`;
     case 'le': return `(${low} < ${lo} OR (${low} >= ${lo} AND ${high} <= ${hi}))`;
-    case 'sa': return `${low} > ${hi}`;
-    case 'eb': return `${high} < ${lo}`;
+    case 'sa': return `${low} > ${at.hi}`;
+    case 'eb': return `${high} < ${at.lo}`;
     case 'ap': {
       // Approximately: the value's range widened by 10% of its distance from now, overlapping.
       const now = Date.now();

@@ -1,0 +1,26 @@
+/**
+ * What the CapabilityStatement says about search beyond the parameter list: how string
+ * matching works, and the near-match `_content`/`_text` parameters (see text.ts).
+ */
+import type { CapabilityStatementRestResourceSearchParam } from '@medplum/fhirtypes';
+
+const STRING_NOTE =
+  ' Matching: case- and accent-insensitive starts-with on the whole value (per the spec); :contains matches anywhere, :exact compares exactly.';
+
+export const NEAR_MATCH_DOC =
+  'Near-match text search for people-facing search boxes. Every word of the query must match a string value of the resource, ' +
+  'either as the start of a word (case and accents ignored) or, for words of 4+ letters, by trigram word similarity ' +
+  '(PostgreSQL pg_trgm, threshold 0.6), which tolerates typos: "royal rand", "randwick" and "randwik" all find "Royal Randwick Hospital". ' +
+  'Results are ranked best first (a value starting with the query, then trigram similarity) unless _sort is given.';
+
+/** Adds the string-matching note, and `_content` / `_text`, to one type's search parameters. */
+export function documentSearchParams(params: CapabilityStatementRestResourceSearchParam[]): CapabilityStatementRestResourceSearchParam[] {
+  const out = params.map((p) => (p.type === 'string' ? { ...p, documentation: `${p.documentation ?? ''}${STRING_NOTE}`.trim() } : p));
+  if (!out.some((p) => p.name === '_content')) {
+    out.push({ name: '_content', type: 'string', definition: 'http://hl7.org/fhir/SearchParameter/Resource-content', documentation: `${NEAR_MATCH_DOC} Searches every string value of the resource.` });
+  }
+  if (!out.some((p) => p.name === '_text')) {
+    out.push({ name: '_text', type: 'string', definition: 'http://hl7.org/fhir/SearchParameter/DomainResource-text', documentation: `${NEAR_MATCH_DOC} Searches the narrative (text.div) only.` });
+  }
+  return out;
+}
