@@ -1,0 +1,70 @@
+/**
+ * Migrations on PostgreSQL: applied once, idempotent on re-run, and safe when several servers
+ * (here: several pools, each its own connections) migrate one empty database at the same time.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPostgresDatabase } from '../../test/db.ts';
+import { listMigrations, migrate } from './migrate.ts';
+import { PostgresDatabase } from './postgres.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanup.length) await (cleanup.pop() as () => Promise<void>)();
+});
+
+async function emptyDatabase(): Promise<string> {
+  const { url, drop } = await createPostgresDatabase('mig');
+  cleanup.push(drop);
+  return url;
+}
+
+function open(url: string): PostgresDatabase {
+  const db = new PostgresDatabase(url, 2);
+  cleanup.push(() => db.close());
+  return db;
+}
+
+describe('migrations on PostgreSQL', () => {
+  const migrations = listMigrations();
+
+  it('lists numbered migrations in order, without duplicate numbers', () => {
+    expect(migrations.length).toBeGreaterThan(0);
+    const versions = migrations.map((m) => m.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(versions.length);
+  });
+
+  it('applies every migration once; running again applies nothing', async () => {
+    const db = open(await emptyDatabase());
+    expect(await migrate(db)).toBe(migrations.length);
+    expect(await migrate(db)).toBe(0);
+    const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migration ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
+  });
+
+  it('is safe when several servers migrate one empty database at once', async () => {
+    const url = await emptyDatabase();
+    const servers = Array.from({ length: 4 }, () => open(url));
+    const applied = await Promise.all(servers.map((db) => migrate(db)));
+    // Exactly one of them did the work; the others waited on the lock and found nothing to do.
+    expect(applied.reduce((a, b) => a + b, 0)).toBe(migrations.length);
+    expect(applied.filter((n) => n > 0)).toHaveLength(1);
+    const { rows } = await servers[0].query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migration');
+    expect(rows[0].n).toBe(migrations.length);
+    await servers[0].query('SELECT 1 FROM resource LIMIT 1');
+  });
+
+  it('a failing migration rolls the whole run back; the next start applies everything', async () => {
+    const db = open(await emptyDatabase());
+    const broken = [
+      ...migrations,
+      { version: 9_999, name: '9999_broken.sql', sql: 'CREATE TABLE half_done (x int); SELECT no_such_function();' },
+    ];
+    await expect(migrate(db, broken)).rejects.toThrow();
+    const { rows } = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_tables WHERE tablename IN ('half_done', 'resource', 'schema_migration')",
+    );
+    expect(rows[0].n).toBe(0);
+    expect(await migrate(db)).toBe(migrations.length);
+  });
+});
