@@ -17,6 +17,7 @@ import { setLocalBaseUrl } from './fhir/references.ts';
 import { FhirRouter } from './fhir/router.ts';
 import { contextOf, fhirRoutes } from './fhir/routes.ts';
 import { log } from './log.ts';
+import { twilioStatusRoutes } from './notify/status-callback.ts';
 import { VERSION } from './version.ts';
 
 export interface App {
@@ -102,6 +103,9 @@ export function createApp(config: Config, db: Database): App {
       repositoryFor: (_req, ctx) => new FhirRepository(ctx, db, { referentialIntegrity: config.referentialIntegrity }),
     }),
   );
+
+  // Twilio SMS status callbacks (signature-checked; see notify/status-callback.ts).
+  app.use(twilioStatusRoutes(config, db));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new OperationOutcomeError(outcome('error', 'not-found', `Unknown path ${req.path}`), 404));

@@ -6,7 +6,9 @@ import http from 'node:http';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { openDatabase } from './db/connect.ts';
+import { startJobs } from './jobs/runtime.ts';
 import { log, setLogLevel } from './log.ts';
+import { attachSubscriptionWebsocket } from './subscriptions/websocket.ts';
 
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ server: http.Server; close: () => Promise<void>; url: string }> {
   const config = loadConfig(env);
@@ -19,6 +21,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     server.once('error', reject);
     server.listen(config.port, () => resolve());
   });
+  // Background jobs (in-process without Redis; the BullMQ dispatcher with it) and the websocket channel.
+  const jobs = await startJobs(config, db, { role: 'server' });
+  const websocket = attachSubscriptionWebsocket(server, jobs.broadcaster);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info('server started', { port, database: db.kind, fhirBase: config.fhirBaseUrl });
@@ -29,6 +34,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await websocket.close();
+      await jobs.stop();
       await db.close();
       log.info('server stopped');
     })());

@@ -1,0 +1,84 @@
+/**
+ * Moves outbox events on: claims due events in batches (leased, so several dispatchers on several
+ * machines share the work and a killed one's events come back after the lease), hands each batch
+ * to a sink (BullMQ, or the in-process runner), and sleeps until PostgreSQL NOTIFYs a new event
+ * or the poll interval passes.
+ */
+import pg from 'pg';
+import type { Database } from '../db/database.ts';
+import { log } from '../log.ts';
+import { claimDue, type OutboxRow } from './outbox.ts';
+
+export type EventSink = (rows: OutboxRow[]) => Promise<void>;
+
+export interface DispatcherOptions {
+  sink: EventSink;
+  /** PostgreSQL URL for LISTEN (undefined: poll only, e.g. PGlite). */
+  listenUrl?: string;
+  batchSize?: number;
+  /** How long claimed events stay with this dispatcher before others may take them. */
+  leaseMs?: number;
+  pollMs?: number;
+}
+
+export class Dispatcher {
+  private readonly db: Database;
+  private readonly options: Required<Omit<DispatcherOptions, 'listenUrl'>> & { listenUrl?: string };
+  private running = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private listener: pg.Client | undefined;
+
+  constructor(db: Database, options: DispatcherOptions) {
+    this.db = db;
+    this.options = { batchSize: 200, leaseMs: 60_000, pollMs: db.kind === 'pglite' ? 200 : 1000, ...options };
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    if (this.options.listenUrl) {
+      const client = new pg.Client({ connectionString: this.options.listenUrl });
+      client.on('error', (err) => log.warn('outbox listener lost its connection; polling only', { error: err.message }));
+      client.on('notification', () => this.kick());
+      await client.connect();
+      await client.query('LISTEN outbox_event');
+      this.listener = client;
+    }
+    this.loop = this.run();
+  }
+
+  /** Check for events now (also what NOTIFY does). */
+  kick(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let claimed = 0;
+      try {
+        const rows = await claimDue(this.db, this.options.batchSize, this.options.leaseMs);
+        claimed = rows.length;
+        if (rows.length) await this.options.sink(rows);
+      } catch (err) {
+        // Claimed rows come back when their lease ends; nothing is lost.
+        if (this.running) log.error('outbox dispatch failed', { error: (err as Error).message });
+      }
+      if (claimed === this.options.batchSize) continue; // more are waiting
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.kick();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+}
