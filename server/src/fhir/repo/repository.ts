@@ -28,6 +28,9 @@ import { SqlParams } from '../search/sql-params.ts';
 import type { SearchRequest } from '../search/parse.ts';
 import { runSearch, type SearchResult } from '../search/run.ts';
 import { readHistory, type HistoryPage, type HistoryQuery } from './history.ts';
+import { hasWriteHooks, runAfterWrite, runBeforeWrite, writeHooksFor } from './hooks.ts';
+// Installs the scheduling write hooks: booking rules hold whoever writes (see ./hooks.ts).
+import '../../scheduling/register.ts';
 
 /** A stored version as read from the database: the served JSON plus its bookkeeping. */
 export interface StoredVersion {
@@ -107,6 +110,11 @@ export class FhirRepository {
       }
       return result;
     });
+  }
+
+  /** This repository's transaction with the platform's own rights (write hooks' side effects). */
+  asPlatform(): FhirRepository {
+    return new FhirRepository({ requestId: this.context.requestId }, this.db, this.options, this.tx);
   }
 
   /** Raw query access for operations, on the same transaction. Bypasses access rules: use with care. */
@@ -248,12 +256,15 @@ export class FhirRepository {
    */
   async createMany(resources: Resource[], ids?: string[]): Promise<WriteResult[]> {
     for (const type of new Set(resources.map((r) => r.resourceType))) this.access.checkInteraction(type, 'create');
+    if (!this.tx && resources.some((r) => hasWriteHooks(r.resourceType))) return this.withTransaction((repo) => repo.createMany(resources, ids));
     const results: WriteResult[] = [];
     const rows: VersionRow[] = [];
     const lastUpdated = new Date().toISOString();
     for (let i = 0; i < resources.length; i++) {
-      const stamped = stamp(resources[i], ids?.[i] ?? randomUUID(), 1, lastUpdated);
+      let stamped = stamp(resources[i], ids?.[i] ?? randomUUID(), 1, lastUpdated);
       await this.access.checkWrite(stamped.resourceType, stamped, undefined);
+      const hooked = await runBeforeWrite(this, stamped.resourceType, stamped, undefined);
+      if (hooked && hooked !== stamped) stamped = stamp(hooked, stamped.id as string, 1, lastUpdated);
       const row = this.prepareVersion(stamped, 1, lastUpdated, 'POST', false);
       rows.push(row);
       results.push({
@@ -268,6 +279,13 @@ export class FhirRepository {
       else await this.assertReferencesExist(pending);
     }
     for (let i = 0; i < rows.length; i += 250) await writeVersions(this.q, rows.slice(i, i + 250));
+    for (const type of new Set(results.map((r) => r.resource.resourceType))) {
+      const created = results.filter((r) => r.resource.resourceType === type).map((r) => r.resource);
+      for (const hook of writeHooksFor(type)) {
+        if (hook.afterCreateMany) await hook.afterCreateMany(this, created);
+        else if (hook.afterWrite) for (const r of created) await hook.afterWrite(this, r, undefined);
+      }
+    }
     return results;
   }
 
@@ -282,6 +300,8 @@ export class FhirRepository {
         throw preconditionFailed(`Version mismatch: ${type}/${id} is at version ${current?.version ?? 'none'}, not ${ifMatch}`);
       }
       if (!current || current.deleted) return current;
+      const previous = JSON.parse(current.content as string) as Resource;
+      await runBeforeWrite(repo, type, undefined, previous);
       const row: VersionRow = {
         type,
         id,
@@ -294,6 +314,7 @@ export class FhirRepository {
         index: emptyIndexRows(),
       };
       await writeVersions(repo.q, [row]);
+      await runAfterWrite(repo, type, undefined, previous);
       return { type, id, version: row.version, lastUpdated: new Date(row.lastUpdated), deleted: true, content: null };
     });
   }
@@ -311,6 +332,8 @@ export class FhirRepository {
 
   /** Validates, stamps meta, indexes and stores one new version. */
   private async write(resource: Resource, current: StoredVersion | undefined, options: WriteOptions): Promise<WriteResult> {
+    // Write hooks must commit or roll back with the resource: give them a transaction.
+    if (!this.tx && hasWriteHooks(resource.resourceType)) return this.withTransaction((repo) => repo.write(resource, current, options));
     if (options.ifMatch !== undefined && current?.version !== options.ifMatch) {
       throw preconditionFailed(
         `Version mismatch: ${resource.resourceType}/${resource.id} is at version ${current?.version ?? 'none'}, not ${options.ifMatch}`,
@@ -322,8 +345,11 @@ export class FhirRepository {
     }
     const version = (current?.version ?? 0) + 1;
     const lastUpdated = new Date().toISOString();
-    const stamped = stamp(resource, resource.id as string, version, lastUpdated);
-    await this.access.checkWrite(stamped.resourceType, stamped, current && !current.deleted ? JSON.parse(current.content as string) : undefined);
+    let stamped = stamp(resource, resource.id as string, version, lastUpdated);
+    const previous = current && !current.deleted ? (JSON.parse(current.content as string) as Resource) : undefined;
+    await this.access.checkWrite(stamped.resourceType, stamped, previous);
+    const hooked = await runBeforeWrite(this, stamped.resourceType, stamped, previous);
+    if (hooked && hooked !== stamped) stamped = stamp(hooked, resource.id as string, version, lastUpdated);
     const row = this.prepareVersion(stamped, version, lastUpdated, options.method, current !== undefined);
     const references = this.referencesToCheck([stamped]);
     if (references.length) {
@@ -338,6 +364,7 @@ export class FhirRepository {
       if ((err as { code?: string }).code === '23505') throw conflict(`${row.type}/${row.id} was written concurrently; retry`);
       throw err;
     }
+    await runAfterWrite(this, stamped.resourceType, stamped, previous);
     return {
       resource: stamped,
       stored: { type: row.type, id: row.id, version, lastUpdated: new Date(lastUpdated), deleted: false, content },
