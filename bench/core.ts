@@ -1,0 +1,158 @@
+/**
+ * The CORE benchmark: create Patient, read Patient by id, update with If-Match, and transaction
+ * ingest of the Synthea bundles, against a server started by the harness.
+ *
+ * Knobs (environment): BENCH_DURATION seconds per autocannon scenario (10), BENCH_CONNECTIONS
+ * (10), BENCH_INGEST_BUNDLES (how many patient bundles to ingest; all by default),
+ * BENCH_INGEST_CONCURRENCY (bundles in flight, 4), SYNTHEA_DIR.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { measure, percentile, printScenario, type BenchServer, type ScenarioResult } from './harness.ts';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const SYNTHEA_DIR = process.env.SYNTHEA_DIR ?? '/work/shared/fixtures/synthea';
+const INGEST_CONCURRENCY = Number(process.env.BENCH_INGEST_CONCURRENCY ?? 4);
+const FHIR_JSON = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
+
+let serial = 0;
+function patient(id?: string): Record<string, unknown> {
+  const n = ++serial;
+  return {
+    resourceType: 'Patient',
+    ...(id ? { id } : {}),
+    identifier: [{ system: 'urn:bench:mrn', value: `mrn-${n}` }],
+    name: [{ family: `Bench${n % 997}`, given: ['Load', `Test${n % 13}`] }],
+    gender: n % 2 ? 'female' : 'male',
+    birthDate: `19${50 + (n % 50)}-0${1 + (n % 9)}-1${n % 10}`,
+    telecom: [{ system: 'phone', value: `+61 2 9${String(n).padStart(7, '0')}` }],
+    address: [{ line: [`${n} Bench Street`], city: 'Randwick', state: 'NSW', postalCode: '2031' }],
+  };
+}
+
+/** Creates `count` Patients through transaction Bundles of 100; returns their ids. */
+async function createPatients(server: BenchServer, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let done = 0; done < count; done += 100) {
+    const entry = Array.from({ length: Math.min(100, count - done) }, () => ({ resource: patient(), request: { method: 'POST', url: 'Patient' } }));
+    const res = await fetch(server.fhir, { method: 'POST', headers: FHIR_JSON, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
+    if (res.status !== 200) throw new Error(`setup transaction failed: ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as { entry: { response: { location: string } }[] };
+    for (const e of body.entry) ids.push(e.response.location.split('/')[5]);
+  }
+  return ids;
+}
+
+function createScenario(server: BenchServer): Promise<ScenarioResult> {
+  return measure('create Patient', {
+    url: server.fhir,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [{ method: 'POST', path: '/fhir/Patient', headers: FHIR_JSON, setupRequest: (req) => ({ ...req, body: JSON.stringify(patient()) }) }],
+  }, { requestsPerSec: 1_200, p99: 50 });
+}
+
+async function readScenario(server: BenchServer): Promise<ScenarioResult> {
+  const ids = await createPatients(server, 2_000);
+  let next = 0;
+  return measure('read Patient by id', {
+    url: server.fhir,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [{ method: 'GET', headers: { accept: 'application/fhir+json' }, setupRequest: (req) => ({ ...req, path: `/fhir/Patient/${ids[next++ % ids.length]}` }) }],
+  }, { requestsPerSec: 4_000, p99: 50 });
+}
+
+/**
+ * Updates with If-Match. Each request in flight owns one resource: it takes a free one with its
+ * known version, and the response's ETag gives the version for the next update of it.
+ */
+async function updateScenario(server: BenchServer): Promise<ScenarioResult> {
+  const ids = await createPatients(server, CONNECTIONS * 2);
+  const version = new Map(ids.map((id) => [id, 1]));
+  const free = [...ids];
+  return measure('update Patient with If-Match', {
+    url: server.fhir,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [{
+      method: 'PUT',
+      setupRequest: (req, context) => {
+        const id = free.shift() ?? ids[serial % ids.length];
+        context.id = id;
+        return {
+          ...req,
+          path: `/fhir/Patient/${id}`,
+          headers: { ...FHIR_JSON, 'if-match': `W/"${version.get(id)}"` },
+          body: JSON.stringify(patient(id)),
+        };
+      },
+      onResponse: (_status, _body, context, headers) => {
+        const id = context.id as string;
+        const etag = Object.entries(headers).find(([k]) => k.toLowerCase() === 'etag')?.[1];
+        const v = /"(\d+)"/.exec(String(etag ?? ''))?.[1];
+        if (v) version.set(id, Number(v));
+        free.push(id);
+      },
+    }],
+  }, { p99: 50 });
+}
+
+/** Posts the Synthea bundles (shared batches first, then patient transactions concurrently). */
+async function ingestScenarios(server: BenchServer): Promise<ScenarioResult[]> {
+  const files = fs.readdirSync(SYNTHEA_DIR).filter((f) => f.endsWith('.json')).sort();
+  const shared = files.filter((f) => /^(hospitalInformation|practitionerInformation)/.test(f));
+  const limit = Number(process.env.BENCH_INGEST_BUNDLES ?? Infinity);
+  const patients = files.filter((f) => !shared.includes(f)).slice(0, limit);
+  const bodies = new Map(files.filter((f) => shared.includes(f) || patients.includes(f)).map((f) => [f, fs.readFileSync(path.join(SYNTHEA_DIR, f), 'utf8')]));
+  const results: ScenarioResult[] = [];
+  process.stdout.write(`\n▶ Synthea batch ingest (${shared.length} shared bundles with ifNoneExist, one at a time)\n`);
+  results.push(await ingest('Synthea batch ingest (ifNoneExist)', shared, bodies, server, 1));
+  process.stdout.write(`\n▶ Synthea transaction ingest (${patients.length} patient bundles, ${INGEST_CONCURRENCY} at a time)\n`);
+  results.push(await ingest('Synthea transaction ingest', patients, bodies, server, INGEST_CONCURRENCY, 3_000));
+  return results;
+}
+
+async function ingest(name: string, files: string[], bodies: Map<string, string>, server: BenchServer, concurrency: number, target?: number): Promise<ScenarioResult> {
+  const latencies: number[] = [];
+  let resources = 0;
+  let failures = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < files.length) {
+      const file = files[next++];
+      const body = bodies.get(file) as string;
+      const t0 = performance.now();
+      const res = await fetch(server.fhir, { method: 'POST', headers: { ...FHIR_JSON, prefer: 'return=minimal' }, body });
+      const answer = (await res.json()) as { entry?: { response?: { status?: string } }[] };
+      latencies.push(performance.now() - t0);
+      const ok = (answer.entry ?? []).filter((e) => /^20[01]/.test(e.response?.status ?? '')).length;
+      resources += ok;
+      if (res.status !== 200 || ok !== (JSON.parse(body).entry ?? []).length) failures++;
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  const result: ScenarioResult = {
+    name,
+    requestsPerSec: files.length / seconds,
+    p50: Math.round(percentile(latencies, 50)),
+    p99: Math.round(percentile(latencies, 99)),
+    requests: files.length,
+    failures,
+    extra: { label: 'resources/s', value: resources / seconds },
+    targets: target ? { extra: target } : undefined,
+  };
+  printScenario(result);
+  return result;
+}
+
+export async function runCore(server: BenchServer): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  results.push(await createScenario(server));
+  results.push(await readScenario(server));
+  results.push(await updateScenario(server));
+  results.push(...(await ingestScenarios(server)));
+  return results;
+}
