@@ -17,12 +17,15 @@ import { setLocalBaseUrl } from './fhir/references.ts';
 import { FhirRouter } from './fhir/router.ts';
 import { contextOf, fhirRoutes } from './fhir/routes.ts';
 import { log } from './log.ts';
+import { createAuthServer, type AuthServer } from './oauth/server.ts';
 import { twilioStatusRoutes } from './notify/status-callback.ts';
 import { VERSION } from './version.ts';
 
 export interface App {
   express: express.Express;
   router: FhirRouter;
+  /** The SMART authorization server (keys, e-mail sender) — tests read its dev outbox. */
+  auth: AuthServer;
 }
 
 /** Maps errors thrown by body parsers and the database to FHIR outcomes. */
@@ -46,7 +49,9 @@ function toOutcomeError(err: unknown): OperationOutcomeError | undefined {
 export function createApp(config: Config, db: Database): App {
   loadDefinitions();
   setLocalBaseUrl(config.fhirBaseUrl);
-  const capability = buildCapabilityStatement({ fhirBaseUrl: config.fhirBaseUrl, baseUrl: config.baseUrl, version: VERSION });
+  const auth = createAuthServer(config, db);
+  const { authorize, token, introspect, revoke, register } = auth.endpoints;
+  const capability = buildCapabilityStatement({ fhirBaseUrl: config.fhirBaseUrl, baseUrl: config.baseUrl, version: VERSION, oauth: { authorize, token, introspect, revoke, register } });
   const openapi = buildOpenApi(capability, config.fhirBaseUrl);
   const router = new FhirRouter({ fhirBaseUrl: config.fhirBaseUrl, capabilityStatement: () => capability });
   const app = express();
@@ -91,10 +96,13 @@ export function createApp(config: Config, db: Database): App {
     }
   });
 
+  // The authorization server (/oauth/*, /accounts/*, discovery), then bearer tokens on /fhir.
+  app.use(auth.router);
   app.use('/fhir', corsMiddleware);
   app.get('/fhir/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  app.use('/fhir', auth.fhirAuth);
   app.use(
     '/fhir',
     fhirRoutes({
@@ -123,5 +131,5 @@ export function createApp(config: Config, db: Database): App {
     res.status(status).type('application/fhir+json').send(JSON.stringify({ ...body, issue }));
   });
 
-  return { express: app, router };
+  return { express: app, router, auth };
 }

@@ -10,6 +10,10 @@ export interface Config {
   dataDir: string;
   redisUrl: string | undefined;
   referentialIntegrity: boolean;
+  /** AUTH_REQUIRED (default on): FHIR requests need a bearer token; off lets token-less calls run as the platform. */
+  authRequired: boolean;
+  /** AUTH_RATE_LIMIT (default 30): login, second-factor and token requests per minute per IP. */
+  authRateLimit: number;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
   clinicTimeZone: string;
@@ -99,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || './data'),
     redisUrl: env.REDIS_URL || undefined,
     referentialIntegrity: parseBoolean('REFERENTIAL_INTEGRITY', env.REFERENTIAL_INTEGRITY, true),
+    authRequired: parseBoolean('AUTH_REQUIRED', env.AUTH_REQUIRED, true),
+    authRateLimit: parseInteger('AUTH_RATE_LIMIT', env.AUTH_RATE_LIMIT, 30),
     bodyLimitBytes: parseSize('BODY_LIMIT', env.BODY_LIMIT, 64 * 1024 * 1024),
     clinicTimeZone: env.CLINIC_TIMEZONE || 'Australia/Sydney',
     logLevel,

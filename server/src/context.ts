@@ -15,6 +15,8 @@ export interface Caller {
   scopes: string[];
   /** The patient in context (patient-facing launches). */
   patient?: string;
+  /** The encounter in context (EHR launches). */
+  encounter?: string;
 }
 
 export interface RequestContext {

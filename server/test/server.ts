@@ -24,7 +24,7 @@ export async function startTestServer(env: Record<string, string> = {}, kind?: T
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const config = loadConfig({ PORT: String(port), BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ PORT: String(port), BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', AUTH_REQUIRED: 'off', ...env });
   const app = createApp(config, database.db);
   server.on('request', app.express);
   return {
