@@ -4,6 +4,9 @@ import type { FhirRouter } from '../router.ts';
 import type { FhirRequest, FhirResponse } from '../types.ts';
 import { methodNotAllowed, notFound } from '../outcomes.ts';
 import { validateOperation } from './validate.ts';
+import { appointmentFindOperation } from './appointment-find.ts';
+import { appointmentBookOperation, appointmentHoldOperation } from './appointment-book.ts';
+import { appointmentQueueOperation } from './appointment-queue.ts';
 
 export interface OperationContext {
   router: FhirRouter;
@@ -35,6 +38,10 @@ export function listOperations(): OperationDefinitionSummary[] {
 }
 
 registerOperation(validateOperation);
+registerOperation(appointmentFindOperation);
+registerOperation(appointmentBookOperation);
+registerOperation(appointmentHoldOperation);
+registerOperation(appointmentQueueOperation);
 
 export async function runOperation(
   router: FhirRouter,
