@@ -76,7 +76,8 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const dropDatabase = () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   try {
     child = spawn(process.execPath, [path.join(ROOT, 'server/src/main.ts')], {
-      env: { ...process.env, PORT: String(port), BASE_URL: url, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env },
+      // Token-less requests (AUTH_REQUIRED=off): these figures are the store's, without token checks.
+      env: { ...process.env, PORT: String(port), BASE_URL: url, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', AUTH_REQUIRED: 'off', ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     await waitHealthy(url, child);

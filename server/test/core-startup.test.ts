@@ -43,7 +43,8 @@ async function spawnServer(env: Record<string, string>): Promise<Started> {
   const port = await freePort();
   const { DATABASE_URL: _db, DATA_DIR: _dir, ...inherited } = process.env;
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...inherited, PORT: String(port), LOG_LEVEL: 'info', ...env },
+    // Token-less calls run as the platform: this file tests the store, not authorization.
+    env: { ...inherited, PORT: String(port), LOG_LEVEL: 'info', AUTH_REQUIRED: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
