@@ -5,11 +5,14 @@
 import type { PractitionerRole } from '@medplum/fhirtypes';
 import { registerWriteHook } from '../fhir/repo/hooks.ts';
 import { appointmentHook } from './booking.ts';
+import { ratingHook, ratingSummaryHook } from './ratings.ts';
 import { slotHook } from './slot-hook.ts';
 import { hoursChanged, regenerateSlots } from './slots.ts';
 
 registerWriteHook(slotHook);
 registerWriteHook(appointmentHook);
+registerWriteHook(ratingHook);
+registerWriteHook(ratingSummaryHook);
 
 // A role's Schedule and free Slots follow its hours (created with it, regenerated on change).
 registerWriteHook({
