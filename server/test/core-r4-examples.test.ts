@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getResourceTypes } from '../src/fhir/definitions.ts';
 import { startTestServer, type TestServer } from './server.ts';
 
 const TYPES = [
@@ -56,6 +57,18 @@ function withoutServerMeta(resource: Record<string, any>): Record<string, any> {
 }
 
 const examples = loadExamples();
+
+/** One official example (the first by file name) of every resource type the package has. */
+function oneExamplePerType(): Example[] {
+  const byType = new Map<string, Example>();
+  for (const file of fs.readdirSync(EXAMPLES_DIR).filter((f) => /^[A-Z]\w+-.*\.json$/.test(f)).sort()) {
+    const type = file.split('-')[0];
+    if (byType.has(type)) continue;
+    const resource = JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
+    if (resource.resourceType === type && typeof resource.id === 'string') byType.set(type, { file, resource });
+  }
+  return [...byType.values()];
+}
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({ REFERENTIAL_INTEGRITY: 'off' });
@@ -92,6 +105,38 @@ describe('R4 examples round trip', () => {
     expect(read.status).toBe(200);
     const stored: any = await read.json();
     expect(stored.meta.versionId).toBe('1');
+    expect(withoutServerMeta(stored)).toEqual(withoutServerMeta(resource));
+  });
+});
+
+describe('every R4 resource type can be stored', () => {
+  const perType = oneExamplePerType();
+
+  const withoutExample = () => getResourceTypes().filter((t) => !perType.some((e) => e.resource.resourceType === t));
+
+  it('has an official example for all but a few types', () => {
+    expect(perType.length).toBeGreaterThanOrEqual(140);
+    expect(withoutExample().length).toBeLessThanOrEqual(8);
+  });
+
+  it('stores a minimal resource of each type that has no official example', async () => {
+    // Required elements of those types (SubscriptionStatus is the R4B backport the server knows).
+    const minimal: Record<string, object> = { SubscriptionStatus: { type: 'heartbeat', subscription: { reference: 'Subscription/x' } } };
+    for (const type of withoutExample()) {
+      const resource = { resourceType: type, ...minimal[type] };
+      const res = await fetch(`${server.fhir}/${type}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(resource) });
+      const body: any = await res.json();
+      expect(res.status, `${type}: ${JSON.stringify(body.issue ?? body).slice(0, 300)}`).toBe(201);
+      expect((await fetch(`${server.fhir}/${type}/${body.id}`)).status).toBe(200);
+    }
+  });
+
+  it.each(perType.filter((e) => !KNOWN_FAILURES[e.file]).map((e) => [e.resource.resourceType, e] as const))('%s', async (_type, { resource }) => {
+    const url = `${server.fhir}/${resource.resourceType}/${resource.id}`;
+    const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(resource) });
+    const body: any = await res.json();
+    expect([200, 201], JSON.stringify(body.issue ?? body).slice(0, 500)).toContain(res.status);
+    const stored: any = await (await fetch(url)).json();
     expect(withoutServerMeta(stored)).toEqual(withoutServerMeta(resource));
   });
 });
