@@ -63,7 +63,10 @@ describe('SMS reminders', () => {
     await runSchedule(jobs.services, 'reminders'); // a second tick sends nothing more
     jobs.kick();
     await waitFor(() => fake.messages.length >= 1, 20_000, 'first SMS');
-    const [first] = await waitFor(async () => (await smsTo(ann.id)).filter((c) => c.status === 'completed').length === 1 && smsTo(ann.id), 20_000, 'recorded SMS');
+    const [first] = await waitFor(async () => {
+      const list = await smsTo(ann.id);
+      return list.filter((c) => c.status === 'completed').length === 1 ? list : undefined;
+    }, 20_000, 'recorded SMS');
     expect(first.identifier?.find((i) => i.system === TWILIO_SID_SYSTEM)?.value).toBe(fake.messages[0].sid);
     expect(fake.messages[0].to).toBe('+61411111111');
     expect(fake.messages[0].body).toMatch(/^Reminder: you have an appointment/);

@@ -2,7 +2,8 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { eventKey, targetKey, type ChangeEvent } from './events.ts';
-import type { OutboxRow } from './outbox.ts';
+import type { Queryable } from '../db/database.ts';
+import { deleteEvents, type OutboxRow } from './outbox.ts';
 import { deadLetterJob, jobId, QUEUE_NAMES, workerOptions, type Queues } from './queues.ts';
 import type { JobServices } from './services.ts';
 import { fanOut } from './targets.ts';
@@ -11,10 +12,14 @@ function eventOf(row: OutboxRow): ChangeEvent {
   return { type: row.type, id: row.id, version: row.version, method: row.method, lastUpdated: row.lastUpdated };
 }
 
-/** Dispatcher sink: adds one job per event (the job id makes a re-added event a no-op). */
-export function bullmqSink(queues: Queues) {
+/**
+ * Dispatcher sink: adds one job per event, then deletes the events from the outbox. A crash in
+ * between re-adds them after the lease, and the job id makes a re-added event a no-op.
+ */
+export function bullmqSink(queues: Queues, db: Queryable) {
   return async (rows: OutboxRow[]): Promise<void> => {
     await queues.events.addBulk(rows.map((r) => ({ name: 'event', data: eventOf(r), opts: { jobId: jobId('ev', eventKey(r)) } })));
+    await deleteEvents(db, rows.map((r) => r.seq));
   };
 }
 

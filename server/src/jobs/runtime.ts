@@ -54,7 +54,7 @@ export async function startJobs(config: Config, db: Database, options: StartJobs
       await queues.close();
       connection.disconnect();
     });
-    dispatcher = new Dispatcher(db, { sink: bullmqSink(queues), listenUrl });
+    dispatcher = new Dispatcher(db, { sink: bullmqSink(queues, db), listenUrl });
     if (options.role === 'worker' || config.jobs.inlineWorkers) {
       const workerConnection = redisConnection(config.redisUrl);
       await upsertSchedulers(services, queues);
