@@ -108,6 +108,8 @@ export class SmartPolicy implements AccessPolicy {
   visibleRows(type: string, alias: string, params: SqlParams): string | undefined {
     const readable = this.rules(type).filter((r) => r.perms.has('r') || r.perms.has('s'));
     if (readable.length === 0) return 'FALSE';
+    // One unconfined rule makes every row visible (checked first: no parameters may be added then).
+    if (readable.some((r) => !r.compartment && r.constraints.length === 0)) return undefined;
     const conds: string[] = [];
     for (const r of readable) {
       const parts: string[] = [];
@@ -116,7 +118,6 @@ export class SmartPolicy implements AccessPolicy {
         const system = c.system !== undefined ? ` AND x.system = ${params.add(c.system)}` : '';
         parts.push(`EXISTS (SELECT 1 FROM idx_token x WHERE x.res_type = ${alias}.type AND x.res_id = ${alias}.id AND x.param = ${params.add(c.param)} AND x.code = ${params.add(c.code)}${system})`);
       }
-      if (parts.length === 0) return undefined; // one unconfined rule: every row is visible
       conds.push(`(${parts.join(' AND ')})`);
     }
     return conds.join(' OR ');
