@@ -67,6 +67,21 @@ describe('transaction', () => {
     expect(obs.body.subject.reference).toBe(`Patient/${id}`);
   });
 
+  it('accepts request.url given as an absolute URL under the FHIR base, for every method', async () => {
+    const id = `abs-${uniq()}`;
+    const p = urn();
+    const res = await post(bundle('transaction', [
+      { fullUrl: p, resource: patient(uniq()), request: { method: 'POST', url: `${server.fhir}/Patient` } },
+      { fullUrl: `${server.fhir}/Patient/${id}`, resource: { ...patient(uniq()), id }, request: { method: 'PUT', url: `${server.fhir}/Patient/${id}` } },
+      { fullUrl: urn(), resource: observation(p), request: { method: 'POST', url: `${server.fhir}/Observation` } },
+      { request: { method: 'GET', url: `${server.fhir}/Patient/${id}` } },
+    ]));
+    expect(res.status).toBe(200);
+    expect(res.body.entry.map((e: any) => e.response.status.slice(0, 3))).toEqual(['201', '201', '201', '200']);
+    const obs = await get(`Observation/${idOf(res.body.entry[2].response.location)}`);
+    expect(obs.body.subject.reference).toBe(`Patient/${idOf(res.body.entry[0].response.location)}`);
+  });
+
   it('is atomic: one failing entry rolls back every other entry, deletes included', async () => {
     const keep = (await post(patient(uniq()), '/Patient')).body;
     const value = uniq();

@@ -48,10 +48,14 @@ function checkEntry(entry: BundleEntry, index: number): void {
   }
 }
 
+/** An entry's request.url relative to the FHIR base (it may also be absolute under it). */
+function relativeUrl(router: FhirRouter, url: string): string {
+  return url.startsWith(router.base + '/') ? url.slice(router.base.length) : url;
+}
+
 /** An entry's request as a FhirRequest (URL relative to the base, or absolute under it). */
 function entryRequest(router: FhirRouter, outer: FhirRequest, entry: BundleEntry): FhirRequest {
-  let url = entry.request?.url as string;
-  if (url.startsWith(router.base + '/')) url = url.slice(router.base.length);
+  const url = relativeUrl(router, entry.request?.url as string);
   const [path, query = ''] = url.split('?');
   const headers: Record<string, string | undefined> = { prefer: outer.headers.prefer };
   if (entry.request?.ifMatch) headers['if-match'] = entry.request.ifMatch;
@@ -125,7 +129,7 @@ async function runTransaction(router: FhirRouter, repo: FhirRepository, outer: F
       for (const i of order) {
         const e = entries[i];
         if (e.request?.method !== 'POST') continue;
-        const type = (e.request.url as string).split('?')[0].replace(/^\//, '');
+        const type = relativeUrl(router, e.request.url as string).split('?')[0].replace(/^\//, '');
         if (!isResourceType(type)) throw notFound(`Unknown resource type "${type}" in Bundle.entry[${i}].request.url`);
         if (e.resource?.resourceType !== type) throw badRequest(`Bundle.entry[${i}]: resourceType does not match request.url`, [`Bundle.entry[${i}].resource.resourceType`]);
         if (e.request.ifNoneExist) {
@@ -148,7 +152,7 @@ async function runTransaction(router: FhirRouter, repo: FhirRepository, outer: F
       for (const i of order) {
         const e = entries[i];
         if (e.request?.method === 'PUT' && e.fullUrl) {
-          const path = (e.request.url as string).split('?')[0].replace(/^\//, '');
+          const path = relativeUrl(router, e.request.url as string).split('?')[0].replace(/^\//, '');
           if (/^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(path)) idMap.set(e.fullUrl, path);
         }
       }
