@@ -116,8 +116,14 @@ export function mailedCode(server: TestServer, email: string): string | undefine
  * returns the redirect URL with the code.
  */
 export async function loginForCode(server: TestServer, user: TestUser, p: AuthorizeParams & { pickPatient?: string }): Promise<URL> {
+  return loginAt(server, user, authorizeUrl(server, p), p.pickPatient);
+}
+
+/** Drives the login pages starting at an authorize URL (built by us or by a client library). */
+export async function loginAt(server: TestServer, user: TestUser, url: string, pickPatient?: string): Promise<URL> {
+  const p = { pickPatient };
   const b = new FormBrowser();
-  let page = await b.request(authorizeUrl(server, p));
+  let page = await b.request(url);
   if (page.status !== 200) throw new Error(`authorize answered ${page.status} ${page.location ?? page.html.slice(0, 200)}`);
   const fields = () => ({ request: inputValue(page.html, 'request')!, csrf: inputValue(page.html, 'csrf')! });
   page = await b.request(`${server.url}/oauth/login`, { form: { ...fields(), email: user.email, password: user.password } });

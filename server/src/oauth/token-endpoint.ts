@@ -109,8 +109,10 @@ async function codeGrant(opts: TokenEndpointOptions, body: Record<string, unknow
 }
 
 async function refreshGrant(opts: TokenEndpointOptions, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const client = await publicClient(opts, body);
+  // Public clients need not name themselves on refresh (fhirclient does not): the token knows its client.
   const token = str(body.refresh_token);
+  const clientId = body.client_id === undefined && token ? await refreshClientOf(opts.issuer.db, token) : body.client_id;
+  const client = await publicClient(opts, { client_id: clientId });
   if (!token) throw new OAuthError('invalid_request', 'refresh_token is required');
   const db = opts.issuer.db;
   // Reuse detection must commit its revocation even though the request fails: decide inside, throw outside.
@@ -136,6 +138,11 @@ async function refreshGrant(opts: TokenEndpointOptions, body: Record<string, unk
   if (outcome.error === 'reused') throw new OAuthError('invalid_grant', 'Refresh token already used; its whole token family has been revoked');
   if (outcome.error === 'expired') throw new OAuthError('invalid_grant', 'Refresh token expired');
   throw new OAuthError('invalid_grant', 'Unknown refresh token');
+}
+
+async function refreshClientOf(db: Database, token: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ client_id: string }>('SELECT client_id FROM oauth_refresh WHERE token_hash = $1', [sha256(token)]);
+  return rows[0]?.client_id;
 }
 
 async function clientCredentialsGrant(opts: TokenEndpointOptions, body: Record<string, unknown>): Promise<Record<string, unknown>> {
