@@ -39,13 +39,15 @@ export async function matchAll(db: Queryable, resource: Resource, searches: Sear
   const index = extractIndexRows(resource);
   const type = params.add(resource.resourceType);
   const id = params.add(resource.id);
-  // Every other resource stays visible (chained criteria); this one is replaced by the new version.
+  // Chains and _has look at other resources: then every other row stays visible and only this
+  // resource is replaced by the new version. Otherwise the CTEs hold this version alone (fast).
+  const others = searches.some((s) => s.filters.some((f) => (f as { kind?: string }).kind === 'chain' || (f as { kind?: string }).kind === 'has'));
   const ctes = [
     `resource AS NOT MATERIALIZED (
-      SELECT type, id, version, last_updated, deleted, content, compartments FROM resource WHERE NOT (type = ${type} AND id = ${id})
-      UNION ALL SELECT ${type}::text, ${id}::text, ${params.add(Number(resource.meta?.versionId ?? 1))}::int,
-        ${params.add(resource.meta?.lastUpdated ?? new Date().toISOString())}::timestamptz, false,
-        ${params.add(JSON.stringify(resource))}::text, ${params.add(index.compartments)}::text[])`,
+      ${others ? `SELECT type, id, version, last_updated, deleted, content, compartments FROM resource WHERE NOT (type = ${type} AND id = ${id})
+      UNION ALL ` : ''}SELECT ${type}::text AS type, ${id}::text AS id, ${params.add(Number(resource.meta?.versionId ?? 1))}::int AS version,
+        ${params.add(resource.meta?.lastUpdated ?? new Date().toISOString())}::timestamptz AS last_updated, false AS deleted,
+        ${params.add(JSON.stringify(resource))}::text AS content, ${params.add(index.compartments)}::text[] AS compartments)`,
   ];
   for (const kind of INDEX_KINDS) {
     const { table, columns, types } = INDEX_TABLES[kind];
@@ -54,8 +56,8 @@ export async function matchAll(db: Queryable, resource: Resource, searches: Sear
     const names = columns.join(', ');
     // Inside its own definition the name still means the real table (WITH is not RECURSIVE).
     ctes.push(`${table} AS NOT MATERIALIZED (
-      SELECT res_type, res_id, ${names} FROM ${table} WHERE NOT (res_type = ${type} AND res_id = ${id})
-      UNION ALL SELECT ${type}::text, ${id}::text, * FROM unnest(${arrays.join(', ')}) AS u(${names}))`);
+      ${others ? `SELECT res_type, res_id, ${names} FROM ${table} WHERE NOT (res_type = ${type} AND res_id = ${id})
+      UNION ALL ` : ''}SELECT ${type}::text AS res_type, ${id}::text AS res_id, * FROM unnest(${arrays.join(', ')}) AS u(${names}))`);
   }
   const checks = searches.map((s, n) => {
     if (s.resourceType !== resource.resourceType) return `false AS m${n}`;

@@ -50,11 +50,11 @@ export async function startFakeTwilio(accountSid: string, authToken: string): Pr
 }
 
 /** Polls `check` until it returns a truthy value or `ms` pass. */
-export async function waitFor<T>(check: () => Promise<T> | T, ms = 20_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(check: () => Promise<T> | T, ms = 20_000, what = "condition"): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await check();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
