@@ -119,6 +119,10 @@ describe('system search and compartments', () => {
     expect(sorted(ids(b))).toEqual(sorted([r.jackson.id, r.smith.id, r.org.id, r.otherOrg.id]));
     const named = await search(server, '?_type=Practitioner,Patient&name=olsen,smith');
     expect(sorted(ids(named))).toEqual(sorted([r.smith.id, r.pat2.id]));
+    // gender is not a parameter of Organization: ignored for both types, and reported
+    const lenient = await search(server, '?_type=Patient,Organization&gender=male&_count=100');
+    expect(ids(lenient).length).toBe(4);
+    expect((await searchStatus(server, '?_type=Patient,Organization&gender=male', { prefer: 'handling=strict' })).status).toBe(400);
   });
 
   it('searches a patient compartment', async () => {

@@ -191,6 +191,10 @@ export function parseSystemSearch(types: string[], query: QueryParams): SearchRe
   if (rest.length) {
     if (req.sort.some((s) => s.param)) throw badRequest('Searching several types sorts only by _id or _lastUpdated');
     req.otherTypes = rest.map((t) => ({ resourceType: t, filters: parseFilters(t, query, req.unknown) }));
+    // A parameter some listed type lacks is ignored for all of them (and reported).
+    const known = (f: { key: string }) => !req.unknown.includes(f.key);
+    req.filters = req.filters.filter(known);
+    for (const b of req.otherTypes) b.filters = b.filters.filter(known);
   }
   return req;
 }
