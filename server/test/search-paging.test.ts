@@ -129,3 +129,24 @@ describe('_total and _summary', () => {
     expect((await searchStatus(server, 'Patient?_count=5000')).status).toBe(200);
   });
 });
+
+describe('_elements, _summary and POST _search', () => {
+  it('returns only the asked elements, marked SUBSETTED', async () => {
+    const b = await search(server, 'Patient?family=Fam1&_elements=gender');
+    const p = b.entry[0].resource;
+    expect(p.gender).toBeDefined();
+    expect(p.name).toBeUndefined();
+    expect(p.meta.tag.some((t: any) => t.code === 'SUBSETTED')).toBe(true);
+  });
+
+  it('answers POST _search with a form body like GET', async () => {
+    const res = await fetchJson(`${server.fhir}/Patient/_search`, {
+      method: 'POST',
+      body: 'family=Fam2&_count=2',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(res.status).toBe(200);
+    expect(ids(res.body).length).toBe(2);
+    expect(link(res.body, 'next')).toContain('family=Fam2');
+  });
+});
