@@ -17,8 +17,9 @@ import { setLocalBaseUrl } from './fhir/references.ts';
 import { FhirRouter } from './fhir/router.ts';
 import { contextOf, fhirRoutes } from './fhir/routes.ts';
 import { log } from './log.ts';
-import { createAuthServer, type AuthServer } from './oauth/server.ts';
 import { twilioStatusRoutes } from './notify/status-callback.ts';
+import { createAuthServer, type AuthServer } from './oauth/server.ts';
+import { createCare, type Care } from './care/middleware.ts';
 import { VERSION } from './version.ts';
 
 export interface App {
@@ -26,6 +27,8 @@ export interface App {
   router: FhirRouter;
   /** The SMART authorization server (keys, e-mail sender) — tests read its dev outbox. */
   auth: AuthServer;
+  /** Care rules and the audit trail (flushed at shutdown). */
+  care: Care;
 }
 
 /** Maps errors thrown by body parsers and the database to FHIR outcomes. */
@@ -50,6 +53,7 @@ export function createApp(config: Config, db: Database): App {
   loadDefinitions();
   setLocalBaseUrl(config.fhirBaseUrl);
   const auth = createAuthServer(config, db);
+  const care = createCare(db);
   const { authorize, token, introspect, revoke, register } = auth.endpoints;
   const capability = buildCapabilityStatement({ fhirBaseUrl: config.fhirBaseUrl, baseUrl: config.baseUrl, version: VERSION, oauth: { authorize, token, introspect, revoke, register } });
   const openapi = buildOpenApi(capability, config.fhirBaseUrl);
@@ -103,6 +107,8 @@ export function createApp(config: Config, db: Database): App {
     res.json(openapi);
   });
   app.use('/fhir', auth.fhirAuth);
+  // CARE narrows what authenticated callers see and records their accesses.
+  app.use('/fhir', care.middleware);
   app.use(
     '/fhir',
     fhirRoutes({
@@ -131,5 +137,5 @@ export function createApp(config: Config, db: Database): App {
     res.status(status).type('application/fhir+json').send(JSON.stringify({ ...body, issue }));
   });
 
-  return { express: app, router, auth };
+  return { express: app, router, auth, care };
 }

@@ -4,6 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AccessPolicy } from './access/policy.ts';
+import type { FhirRepository, StoredVersion } from './fhir/repo/repository.ts';
+
+/** Where the repository reports accesses to patient data (CARE's audit trail). */
+export interface AuditSink {
+  /** Reads, vreads, searches and history: recorded soon after (batched). */
+  read(ctx: RequestContext, interaction: string, versions: StoredVersion[]): void;
+  /** Writes: recorded through `repo`, inside the write's own transaction. */
+  wrote(repo: FhirRepository, action: 'C' | 'U' | 'D', versions: StoredVersion[]): Promise<void>;
+}
 
 export interface Caller {
   /** Account id, or the client id for backend services. */
@@ -26,6 +35,8 @@ export interface RequestContext {
   remoteAddress?: string;
   /** What the caller may do and see; undefined means the platform itself (everything). */
   access?: AccessPolicy;
+  /** The audit trail for this caller; undefined for the platform's own work. */
+  audit?: AuditSink;
 }
 
 export function systemContext(): RequestContext {

@@ -8,12 +8,21 @@ import { loadConfig } from './config.ts';
 import { openDatabase } from './db/connect.ts';
 import { startJobs } from './jobs/runtime.ts';
 import { log, setLogLevel } from './log.ts';
+import { startSlotHorizon } from './scheduling/horizon.ts';
+import { configureScheduling } from './scheduling/settings.ts';
+import { isEmptyDatabase, loadDemoData } from '../../seed/load.ts';
 import { attachSubscriptionWebsocket } from './subscriptions/websocket.ts';
 
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ server: http.Server; close: () => Promise<void>; url: string }> {
   const config = loadConfig(env);
   setLogLevel(config.logLevel);
   const db = await openDatabase(config);
+  configureScheduling({ timeZone: config.clinicTimeZone, videoBaseUrl: (env.VIDEO_BASE_URL || 'https://meet.jit.si').replace(/\/+$/, ''), bookingAppUrl: `${config.baseUrl}/apps/booking/` });
+  if ((env.SEED_DEMO ?? '').trim().toLowerCase() !== 'off' && (await isEmptyDatabase(db))) {
+    log.info('empty database: loading the demo data (SEED_DEMO=off skips this)');
+    log.info('demo data loaded', { ...(await loadDemoData(db)) });
+  }
+  const stopSlotHorizon = startSlotHorizon(db);
   const app = createApp(config, db);
   const server = http.createServer(app.express);
   server.keepAliveTimeout = 65_000;
@@ -36,6 +45,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
       });
       await websocket.close();
       await jobs.stop();
+      // Buffered read audits are written before the database closes.
+      await app.care.audit.flush();
+      stopSlotHorizon();
       await db.close();
       log.info('server stopped');
     })());

@@ -9,6 +9,8 @@ import { assertion, backendKey, clientCredentialsForm, createResource, createUse
 let server: TestServer;
 let p1: TestUser;
 let p2: TestUser;
+/** A GP with an appointment with p2 (CARE: providers see only their patients' records). */
+let gp: TestUser;
 const ids: Record<string, string> = {};
 const tokens = new Map<string, string>();
 
@@ -31,7 +33,7 @@ async function tokenFor(role: string, scope: string): Promise<string> {
       const t = await tokenRequest(server, clientCredentialsForm(await assertion(server, { ...k, clientId: reg.body.client_id }), scope));
       tokens.set(key, t.body.access_token);
     } else {
-      const user = role === 'patient' ? p1 : await createUser(server, role as never);
+      const user = role === 'patient' ? p1 : role === 'gp' ? gp : await createUser(server, role as never);
       const t = await loginForTokens(server, user, { clientId: role === 'patient' ? 'booking-app' : 'charting-app', scope });
       tokens.set(key, t.access_token);
     }
@@ -50,6 +52,12 @@ beforeAll(async () => {
   ids.vital1 = (await createResource(server, vital(p1.fhirUser) as any)).id;
   ids.lab2 = (await createResource(server, lab(p2.fhirUser) as any)).id;
   ids.org = (await createResource(server, { resourceType: 'Organization', name: 'Centre' })).id;
+  ids.doomed = (await createResource(server, { resourceType: 'Patient', name: [{ family: 'Doomed' }] })).id;
+  gp = await createUser(server, 'gp');
+  await createResource(server, {
+    resourceType: 'Appointment', status: 'booked', start: '2031-03-03T00:00:00Z', end: '2031-03-03T00:30:00Z',
+    participant: [{ actor: { reference: p2.fhirUser }, status: 'accepted' }, { actor: { reference: gp.fhirUser }, status: 'accepted' }],
+  } as any);
 });
 afterAll(async () => {
   await server?.close();
@@ -78,6 +86,8 @@ const rows: Row[] = [
   R('gp', 'user/*.cruds', 'GET', () => p2.fhirUser, 200),
   R('gp', 'user/*.cruds', 'POST', () => 'Observation', 201, () => lab(p2.fhirUser)),
   R('gp', 'user/*.cruds', 'DELETE', () => `Observation/${ids.lab2}`, 403),
+  // CARE: no appointment with p1, so p1's record is invisible to this GP
+  R('gp', 'user/*.cruds', 'GET', () => `Observation/${ids.lab1}`, 404),
   R('gp', 'user/*.cruds', 'POST', () => 'Organization', 403, () => ({ resourceType: 'Organization', name: 'X' })),
   R('gp', 'user/Observation.rs', 'GET', () => p2.fhirUser, 403),
   R('receptionist', 'user/*.cruds', 'GET', () => `Observation/${ids.lab1}`, 403),
@@ -87,8 +97,10 @@ const rows: Row[] = [
   R('hr', 'user/*.cruds', 'POST', () => 'Organization', 201, () => ({ resourceType: 'Organization', name: 'New centre' })),
   R('pharmacist', 'user/*.cruds', 'POST', () => 'MedicationRequest', 201, () => ({ resourceType: 'MedicationRequest', status: 'active', intent: 'order', medicationCodeableConcept: { text: 'x' }, subject: { reference: p1.fhirUser } })),
   R('pharmacist', 'user/*.cruds', 'POST', () => 'Observation', 403, () => lab(p1.fhirUser)),
-  R('admin', 'user/*.cruds', 'DELETE', () => `Observation/${ids.vital1}`, 200),
-  R('admin', 'user/*.cruds', 'GET', () => 'Observation/_history', 200),
+  R('admin', 'user/*.cruds', 'DELETE', () => `Patient/${ids.doomed}`, 200),
+  R('admin', 'user/*.cruds', 'GET', () => 'Patient/_history', 200),
+  // CARE: admins manage demographics, not clinical entries
+  R('admin', 'user/*.cruds', 'GET', () => `Observation/${ids.vital1}`, 404),
   R('gp', 'user/*.cruds', 'GET', () => '_history', 403),
   // system/ scopes for backend services
   R('system', 'system/Observation.rs', 'GET', () => `Observation/${ids.lab1}`, 200),

@@ -76,6 +76,11 @@ describe('fhirclient (SMART JS client, Node adapter)', () => {
     const encounter = await createResource(server, { resourceType: 'Encounter', status: 'in-progress', class: { code: 'AMB' }, subject: { reference: `Patient/${patient.id}` } });
     await createResource(server, { resourceType: 'Condition', subject: { reference: `Patient/${patient.id}` }, code: { text: 'Asthma' } });
     const gp = await createUser(server, 'gp');
+    // CARE: the GP sees this patient's record because the patient booked with them.
+    await createResource(server, {
+      resourceType: 'Appointment', status: 'booked', start: '2031-05-01T00:00:00Z', end: '2031-05-01T00:30:00Z',
+      participant: [{ actor: { reference: `Patient/${patient.id}` }, status: 'accepted' }, { actor: { reference: gp.fhirUser }, status: 'accepted' }],
+    } as never);
 
     // The charting app (signed in as the GP) asks the server for a launch context.
     const charting = (await loginForTokens(server, gp, { clientId: 'charting-app', scope: 'openid fhirUser user/*.rs' })).access_token;

@@ -201,9 +201,17 @@ describe('consent, patient picker and EHR launch', () => {
     expect(code.searchParams.get('code')).toBeTruthy();
   });
 
+  /** CARE: a clinician reaches a patient only through a care relationship (an appointment). */
+  const bookWith = (patientId: string, practitioner: string) =>
+    createResource(server, {
+      resourceType: 'Appointment', status: 'booked', start: '2031-04-01T00:00:00Z', end: '2031-04-01T00:30:00Z',
+      participant: [{ actor: { reference: `Patient/${patientId}` }, status: 'accepted' }, { actor: { reference: practitioner }, status: 'accepted' }],
+    } as never);
+
   it('lets a clinician pick a patient for launch/patient in a standalone launch', async () => {
     const patient = await createResource(server, { resourceType: 'Patient', name: [{ text: 'Zelda Picker', family: 'Picker' }] });
     const gp = await createUser(server, 'gp');
+    await bookWith(patient.id, gp.fhirUser);
     const t = await loginForTokens(server, gp, { clientId: 'charting-app', scope: 'openid fhirUser launch/patient patient/*.rs', pickPatient: patient.id });
     expect(t.patient).toBe(patient.id);
     expect((await fetchJson(`${server.fhir}/Patient/${patient.id}`, { headers: bearer(t.access_token) })).status).toBe(200);
@@ -213,6 +221,7 @@ describe('consent, patient picker and EHR launch', () => {
     const patient = await createResource(server, { resourceType: 'Patient', name: [{ text: 'Ehr Launch' }] });
     const encounter = await createResource(server, { resourceType: 'Encounter', status: 'in-progress', class: { code: 'AMB' }, subject: { reference: `Patient/${patient.id}` } });
     const gp = await createUser(server, 'gp');
+    await bookWith(patient.id, gp.fhirUser);
     const charting = (await loginForTokens(server, gp, { clientId: 'charting-app', scope: 'openid fhirUser user/*.rs' })).access_token;
     const launch = await fetchJson(`${server.url}/oauth/launch`, { method: 'POST', headers: { ...bearer(charting), 'content-type': 'application/json' }, body: { patient: patient.id, encounter: encounter.id } });
     expect(launch.status).toBe(201);

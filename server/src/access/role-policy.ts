@@ -48,6 +48,8 @@ export const ROLE_POLICIES: Record<Role, RolePolicy> = {
     types: {
       ...directory('rs'), Patient: 'rus', Appointment: 'crus', QuestionnaireResponse: 'crus', Communication: 'crs',
       DocumentReference: 'crs', '*': 'rs',
+      // CARE: patients see who accessed their record and revoke providers' access (Consent status).
+      AuditEvent: 'rs', Consent: 'rus',
     },
   },
   gp: clinician,

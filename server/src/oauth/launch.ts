@@ -5,6 +5,11 @@
  */
 import type { Request, Response } from 'express';
 import type { Database } from '../db/database.ts';
+import { SmartPolicy } from '../access/smart-policy.ts';
+import { isRole } from '../accounts/roles.ts';
+import { CarePolicy } from '../care/policy.ts';
+import { systemContext } from '../context.ts';
+import { FhirRepository } from '../fhir/repo/repository.ts';
 import { bearerToken } from './bearer.ts';
 import { OAuthError } from './errors.ts';
 import { randomToken } from './secrets.ts';
@@ -23,8 +28,12 @@ export async function handleLaunch(issuer: Issuer, db: Database, req: Request, r
   const encounter = body.encounter;
   if (typeof patient !== 'string' || !ID.test(patient)) throw new OAuthError('invalid_request', 'patient (a Patient id) is required');
   if (encounter !== undefined && (typeof encounter !== 'string' || !ID.test(encounter))) throw new OAuthError('invalid_request', 'encounter must be an Encounter id');
-  const { rows } = await db.query('SELECT 1 FROM resource WHERE type = $1 AND id = $2 AND NOT deleted', ['Patient', patient]);
-  if (!rows.length) throw new OAuthError('invalid_request', 'No such patient');
+  // The patient must be one this practitioner may see (CARE: a care relationship); otherwise it
+  // is answered like a patient that does not exist.
+  const caller = { subject: claims.sub, fhirUser: claims.fhirUser, role: claims.role, scopes: ['user/Patient.rs'] };
+  const access = new CarePolicy(new SmartPolicy({ scopes: caller.scopes, role: claims.role && isRole(claims.role) ? claims.role : undefined, fhirUser: claims.fhirUser }), caller, db);
+  const visible = await new FhirRepository({ ...systemContext(), caller, access }, db, { referentialIntegrity: true }).readVersion('Patient', patient);
+  if (!visible || visible.deleted) throw new OAuthError('invalid_request', 'No such patient');
   const id = randomToken(18);
   await db.query(
     'INSERT INTO oauth_launch (id, account_id, patient, encounter, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))',

@@ -7,13 +7,17 @@ import type { Patient } from '@medplum/fhirtypes';
 import type { Database } from '../db/database.ts';
 import type { Account } from '../accounts/store.ts';
 import { SmartPolicy } from '../access/smart-policy.ts';
+import { CarePolicy } from '../care/policy.ts';
 import { systemContext } from '../context.ts';
 import { FhirRepository } from '../fhir/repo/repository.ts';
 import { parseSearch } from '../fhir/search/parse.ts';
 import { OperationOutcomeError } from '../fhir/outcomes.ts';
 
 export async function pickerPatients(db: Database, account: Account, name: string, id?: string): Promise<{ id: string; label: string }[]> {
-  const ctx = { ...systemContext(), access: new SmartPolicy({ scopes: ['user/Patient.rs'], role: account.role, fhirUser: account.fhirUser ?? undefined }) };
+  // CARE narrows it further to the clinician's own patients (a care relationship).
+  const caller = { subject: account.id, fhirUser: account.fhirUser ?? undefined, role: account.role, scopes: ['user/Patient.rs'] };
+  const smart = new SmartPolicy({ scopes: caller.scopes, role: account.role, fhirUser: caller.fhirUser });
+  const ctx = { ...systemContext(), caller, access: new CarePolicy(smart, caller, db) };
   const repo = new FhirRepository(ctx, db, { referentialIntegrity: true });
   const query: Record<string, string> = { _count: '20', _sort: 'name' };
   if (name.trim()) query.name = name.trim().slice(0, 100);

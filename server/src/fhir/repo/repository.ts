@@ -31,6 +31,8 @@ import { readHistory, type HistoryPage, type HistoryQuery } from './history.ts';
 import { hasWriteHooks, runAfterWrite, runBeforeWrite, writeHooksFor } from './hooks.ts';
 // Installs the scheduling write hooks: booking rules hold whoever writes (see ./hooks.ts).
 import '../../scheduling/register.ts';
+// Installs the care hooks: appointments grant history access through Consents (see ../../care/).
+import '../../care/register.ts';
 
 /** A stored version as read from the database: the served JSON plus its bookkeeping. */
 export interface StoredVersion {
@@ -113,8 +115,8 @@ export class FhirRepository {
   }
 
   /** This repository's transaction with the platform's own rights (write hooks' side effects). */
-  asPlatform(): FhirRepository {
-    return new FhirRepository({ requestId: this.context.requestId }, this.db, this.options, this.tx);
+  asPlatform(options: Partial<RepositoryOptions> = {}): FhirRepository {
+    return new FhirRepository({ requestId: this.context.requestId }, this.db, { ...this.options, ...options }, this.tx);
   }
 
   /** Raw query access for operations, on the same transaction. Bypasses access rules: use with care. */
@@ -124,6 +126,12 @@ export class FhirRepository {
 
   get access(): AccessPolicy {
     return this.context.access ?? allowAll;
+  }
+
+  /** Who writes through this repository (recorded on each version): the caller's FHIR user or subject. */
+  private get author(): string | null {
+    const caller = this.context.caller;
+    return caller ? (caller.fhirUser ?? caller.subject) : null;
   }
 
   /** Whether a policy limits this caller (the platform itself is not limited). */
@@ -153,6 +161,7 @@ export class FhirRepository {
     const row = await this.readVersion(type, id);
     if (!row) throw notFound(`${type}/${id} not found`);
     if (row.deleted) throw gone(`${type}/${id} was deleted`);
+    this.context.audit?.read(this.context, 'read', [row]);
     return row;
   }
 
@@ -175,6 +184,7 @@ export class FhirRepository {
     const row = rows[0];
     if (!row) throw notFound(`${type}/${id}/_history/${version} not found`);
     if (row.deleted) throw gone(`${type}/${id}/_history/${version} is a deletion`);
+    this.context.audit?.read(this.context, 'vread', [row]);
     return row;
   }
 
@@ -182,7 +192,9 @@ export class FhirRepository {
     for (const type of [request.resourceType, ...(request.otherTypes ?? []).map((b) => b.resourceType)]) {
       this.access.checkInteraction(type, 'search');
     }
-    return runSearch(this.q, request, this.access);
+    const result = await runSearch(this.q, request, this.access);
+    this.context.audit?.read(this.context, 'search-type', [...result.matches, ...result.included]);
+    return result;
   }
 
   /**
@@ -199,7 +211,9 @@ export class FhirRepository {
       const limited = query.type ? this.access.visibleRows(query.type, 'r', new SqlParams()) : this.restricted;
       if (limited) throw forbidden('History of a type or of the whole server is not available to this caller; ask for one resource\'s history');
     }
-    return readHistory(this.q, query);
+    const page = await readHistory(this.q, query);
+    this.context.audit?.read(this.context, 'history', page.versions);
+    return page;
   }
 
   // ---------------------------------------------------------------- writes
@@ -256,7 +270,9 @@ export class FhirRepository {
    */
   async createMany(resources: Resource[], ids?: string[]): Promise<WriteResult[]> {
     for (const type of new Set(resources.map((r) => r.resourceType))) this.access.checkInteraction(type, 'create');
-    if (!this.tx && resources.some((r) => hasWriteHooks(r.resourceType))) return this.withTransaction((repo) => repo.createMany(resources, ids));
+    if (!this.tx && (this.context.audit || resources.some((r) => hasWriteHooks(r.resourceType)))) {
+      return this.withTransaction((repo) => repo.createMany(resources, ids));
+    }
     const results: WriteResult[] = [];
     const rows: VersionRow[] = [];
     const lastUpdated = new Date().toISOString();
@@ -286,6 +302,7 @@ export class FhirRepository {
         else if (hook.afterWrite) for (const r of created) await hook.afterWrite(this, r, undefined);
       }
     }
+    await this.context.audit?.wrote(this, 'C', results.map((r) => r.stored));
     return results;
   }
 
@@ -312,9 +329,11 @@ export class FhirRepository {
         content: null,
         replaces: true,
         index: emptyIndexRows(),
+        author: repo.author,
       };
       await writeVersions(repo.q, [row]);
       await runAfterWrite(repo, type, undefined, previous);
+      await repo.context.audit?.wrote(repo, 'D', [{ type, id, version: row.version, lastUpdated: new Date(row.lastUpdated), deleted: true, content: current.content }]);
       return { type, id, version: row.version, lastUpdated: new Date(row.lastUpdated), deleted: true, content: null };
     });
   }
@@ -332,8 +351,10 @@ export class FhirRepository {
 
   /** Validates, stamps meta, indexes and stores one new version. */
   private async write(resource: Resource, current: StoredVersion | undefined, options: WriteOptions): Promise<WriteResult> {
-    // Write hooks must commit or roll back with the resource: give them a transaction.
-    if (!this.tx && hasWriteHooks(resource.resourceType)) return this.withTransaction((repo) => repo.write(resource, current, options));
+    // Write hooks and the audit trail must commit or roll back with the resource.
+    if (!this.tx && (this.context.audit || hasWriteHooks(resource.resourceType))) {
+      return this.withTransaction((repo) => repo.write(resource, current, options));
+    }
     if (options.ifMatch !== undefined && current?.version !== options.ifMatch) {
       throw preconditionFailed(
         `Version mismatch: ${resource.resourceType}/${resource.id} is at version ${current?.version ?? 'none'}, not ${options.ifMatch}`,
@@ -365,11 +386,9 @@ export class FhirRepository {
       throw err;
     }
     await runAfterWrite(this, stamped.resourceType, stamped, previous);
-    return {
-      resource: stamped,
-      stored: { type: row.type, id: row.id, version, lastUpdated: new Date(lastUpdated), deleted: false, content },
-      created: !current || current.deleted,
-    };
+    const stored: StoredVersion = { type: row.type, id: row.id, version, lastUpdated: new Date(lastUpdated), deleted: false, content };
+    await this.context.audit?.wrote(this, previous ? 'U' : 'C', [stored]);
+    return { resource: stamped, stored, created: !current || current.deleted };
   }
 
   /** Validates a stamped resource and turns it into the row that stores it. */
@@ -385,6 +404,7 @@ export class FhirRepository {
       content: JSON.stringify(stamped),
       replaces,
       index: extractIndexRows(stamped),
+      author: this.author,
     };
   }
 

@@ -19,6 +19,8 @@ export interface VersionRow {
   /** True when an earlier version exists (its index rows are replaced). */
   replaces: boolean;
   index: IndexRows;
+  /** Who wrote the version (the caller's fhirUser or subject); null for the platform. */
+  author?: string | null;
 }
 
 export const INDEX_TABLES = {
@@ -67,7 +69,7 @@ function buildStatement(): string {
   const parts: string[] = [
     `v AS (
       SELECT * FROM json_to_recordset($1::json) AS x(type text, id text, version int, last_updated timestamptz,
-        deleted boolean, method text, content text, compartments text[]))`,
+        deleted boolean, method text, content text, compartments text[], author text))`,
     `cur AS (
       INSERT INTO resource (type, id, version, last_updated, deleted, content, compartments)
       SELECT type, id, version, last_updated, deleted, content, compartments FROM v
@@ -75,8 +77,8 @@ function buildStatement(): string {
         deleted = EXCLUDED.deleted, content = EXCLUDED.content, compartments = EXCLUDED.compartments
       RETURNING 1)`,
     `hist AS (
-      INSERT INTO resource_history (type, id, version, last_updated, deleted, method, content)
-      SELECT type, id, version, last_updated, deleted, method, content FROM v)`,
+      INSERT INTO resource_history (type, id, version, last_updated, deleted, method, content, author)
+      SELECT type, id, version, last_updated, deleted, method, content, author FROM v)`,
     // Transactional outbox (migration 030): one event per written version, committed with it.
     `outbox AS (
       INSERT INTO outbox_event (res_type, res_id, version, method, last_updated)
@@ -107,6 +109,7 @@ export function writeVersionsParams(rows: VersionRow[]): unknown[] {
     method: r.method,
     content: r.content,
     compartments: r.index.compartments,
+    author: r.author ?? null,
   }));
   const replaced = rows.filter((r) => r.replaces).map((r) => ({ type: r.type, id: r.id }));
   const params: unknown[] = [JSON.stringify(versions), JSON.stringify(replaced)];
