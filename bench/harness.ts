@@ -77,7 +77,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   try {
     child = spawn(process.execPath, [path.join(ROOT, 'server/src/main.ts')], {
       // Token-less requests (AUTH_REQUIRED=off): these figures are the store's, without token checks.
-      env: { ...process.env, PORT: String(port), BASE_URL: url, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', AUTH_REQUIRED: 'off', ...env },
+      env: { ...process.env, PORT: String(port), BASE_URL: url, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', AUTH_REQUIRED: 'off', SEED_DEMO: 'off', ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     await waitHealthy(url, child);

@@ -44,7 +44,7 @@ async function spawnServer(env: Record<string, string>): Promise<Started> {
   const { DATABASE_URL: _db, DATA_DIR: _dir, ...inherited } = process.env;
   const child = spawn(process.execPath, [MAIN], {
     // Token-less calls run as the platform: this file tests the store, not authorization.
-    env: { ...inherited, PORT: String(port), LOG_LEVEL: 'info', AUTH_REQUIRED: 'off', ...env },
+    env: { ...inherited, PORT: String(port), LOG_LEVEL: 'info', AUTH_REQUIRED: 'off', SEED_DEMO: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

@@ -82,8 +82,8 @@ const rating = (patient: string, subject: string, score: number): Basic => ({
   extension: [{ url: RATING_SCORE_URL, valueInteger: score }],
 });
 
-const summaryOf = (r: { extension?: any[] }) => {
-  const ext = r.extension?.find((e) => e.url === RATING_SUMMARY_URL);
+const summaryOf = (r: any) => {
+  const ext = r.extension?.find((e: any) => e.url === RATING_SUMMARY_URL);
   return ext && Object.fromEntries(ext.extension.map((e: any) => [e.url, e.valueDecimal ?? e.valueInteger]));
 };
 

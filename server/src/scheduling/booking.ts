@@ -183,7 +183,10 @@ async function beforeWrite(repo: FhirRepository, next: Resource | undefined, pre
     }
     if (a.status === 'booked' && manualConfirmation(res.role) && !isStaff(caller)) a.status = 'proposed';
     a.participant = completeParticipants(a, res, a.status === 'proposed' ? 'needs-action' : 'accepted');
-  } else if (!moved && prev) {
+  } else if (moved) {
+    // The platform (seeding, migration) is trusted; a referral it names is still recorded as used.
+    referralId = (a.basedOn ?? []).map((b) => refId(b, 'ServiceRequest')).find(Boolean);
+  } else if (prev) {
     referralId = (await repo.queryable.query<{ referral_id: string | null }>('SELECT referral_id FROM sched_appointment WHERE appointment_id = $1', [a.id])).rows[0]?.referral_id ?? undefined;
   }
   const expiresAt = holdExpiry(a);

@@ -1,0 +1,62 @@
+/** The demo data: deterministic CSVs that the import accepts, and a loader that builds the network. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateNetwork, networkCsv } from '../../seed/generate.ts';
+import { isEmptyDatabase, loadDemoData, type DemoCounts } from '../../seed/load.ts';
+import { CSV_DIR } from '../../seed/write-csv.ts';
+import { runImport } from '../src/import/run.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+
+let t: TestDatabase;
+let counts: DemoCounts;
+beforeAll(async () => {
+  t = await createTestDatabase('postgres');
+  expect(await isEmptyDatabase(t.db)).toBe(true);
+  counts = await loadDemoData(t.db);
+}, 300_000);
+afterAll(async () => {
+  await t?.close();
+});
+
+const count = async (sql: string, params: unknown[] = []) => (await t.db.query<{ n: number }>(sql, params)).rows[0].n;
+
+describe('demo data', () => {
+  it('is generated deterministically, and the committed CSVs are what the generator makes', () => {
+    expect(generateNetwork()).toEqual(generateNetwork());
+    for (const [name, text] of Object.entries(networkCsv(generateNetwork()))) {
+      expect(fs.readFileSync(path.join(CSV_DIR, name), 'utf8')).toBe(text);
+    }
+  });
+
+  it('loads 5 centres (one Royal Randwick Hospital), 30 providers, 200 patients, schedules and slots', async () => {
+    expect(await isEmptyDatabase(t.db)).toBe(false);
+    expect(await count(`SELECT count(*)::int AS n FROM resource WHERE type = 'Organization'`)).toBe(5);
+    expect(await count(`SELECT count(*)::int AS n FROM resource WHERE type = 'Location' AND content LIKE '%Royal Randwick Hospital%'`)).toBe(1);
+    expect(await count(`SELECT count(*)::int AS n FROM resource WHERE type = 'Patient'`)).toBe(200);
+    expect(await count(`SELECT count(*)::int AS n FROM resource WHERE type = 'PractitionerRole'`)).toBeGreaterThan(30);
+    expect(await count(`SELECT count(DISTINCT content::jsonb->'practitioner'->>'reference')::int AS n FROM resource WHERE type = 'PractitionerRole'`)).toBe(30);
+    expect(await count(`SELECT count(*)::int AS n FROM resource WHERE type = 'Schedule'`)).toBe(await count(`SELECT count(*)::int AS n FROM resource WHERE type = 'PractitionerRole'`));
+    expect(await count(`SELECT count(*)::int AS n FROM sched_slot WHERE status = 'free' AND starts > now()`)).toBeGreaterThan(10_000);
+    expect(await count(`SELECT count(*)::int AS n FROM account`)).toBe(233);
+  });
+
+  it('has past and future appointments, referrals, notes and ratings, with no double bookings', async () => {
+    expect(counts.appointments).toBeGreaterThan(400);
+    expect(counts.referrals).toBeGreaterThan(10);
+    expect(counts.notes).toBeGreaterThan(100);
+    expect(counts.ratings).toBeGreaterThan(50);
+    expect(await count(`SELECT count(*)::int AS n FROM sched_appointment WHERE starts < now()`)).toBeGreaterThan(200);
+    expect(await count(`SELECT count(*)::int AS n FROM sched_appointment WHERE starts > now()`)).toBeGreaterThan(50);
+    expect(await count(`SELECT count(*)::int AS n FROM sched_appointment WHERE referral_id IS NOT NULL`)).toBeGreaterThan(3);
+    expect(await count(`SELECT count(*)::int AS n FROM (SELECT content::jsonb->'slot'->0->>'reference' AS s FROM resource WHERE type = 'Appointment' AND NOT deleted GROUP BY 1 HAVING count(*) > 1) d`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM resource WHERE type = 'Practitioner' AND content LIKE '%rating-summary%'`)).toBeGreaterThan(5);
+  });
+
+  it('a later import of the same CSVs creates nothing new', async () => {
+    const before = await count(`SELECT count(*)::int AS n FROM resource_history`);
+    const out = await runImport(t.db, CSV_DIR);
+    expect(out).toMatchObject({ ok: true, counts: { created: 0, accountsCreated: 0 } });
+    expect(await count(`SELECT count(*)::int AS n FROM resource_history`)).toBeGreaterThanOrEqual(before);
+  });
+});
