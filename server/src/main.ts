@@ -45,6 +45,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
       });
       await websocket.close();
       await jobs.stop();
+      // Buffered read audits are written before the database closes.
+      await app.care.audit.flush();
       stopSlotHorizon();
       await db.close();
       log.info('server stopped');
