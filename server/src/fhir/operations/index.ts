@@ -7,6 +7,7 @@ import { validateOperation } from './validate.ts';
 import { appointmentFindOperation } from './appointment-find.ts';
 import { appointmentBookOperation, appointmentHoldOperation } from './appointment-book.ts';
 import { appointmentQueueOperation } from './appointment-queue.ts';
+import { patientEverythingOperation } from './patient-everything.ts';
 
 export interface OperationContext {
   router: FhirRouter;
@@ -42,6 +43,7 @@ registerOperation(appointmentFindOperation);
 registerOperation(appointmentBookOperation);
 registerOperation(appointmentHoldOperation);
 registerOperation(appointmentQueueOperation);
+registerOperation(patientEverythingOperation);
 
 export async function runOperation(
   router: FhirRouter,
