@@ -99,18 +99,29 @@ function toEntry(router: FhirRouter, res: FhirResponse): BundleEntry {
   return entry;
 }
 
+/** Batch entries are independent (the spec forbids interdependencies), so a few run at once. */
+const BATCH_CONCURRENCY = 4;
+
 async function runBatch(router: FhirRouter, repo: FhirRepository, outer: FhirRequest, entries: BundleEntry[]): Promise<BundleEntry[]> {
-  const out: BundleEntry[] = [];
-  for (const entry of entries) {
+  const out: BundleEntry[] = new Array(entries.length);
+  const runEntry = async (entry: BundleEntry): Promise<BundleEntry> => {
     try {
       const req = entryRequest(router, outer, entry);
       if (req.path === '/' || req.path === '') throw badRequest('A batch entry cannot itself be a batch or transaction');
-      out.push(toEntry(router, await router.handle(req, repo)));
+      return toEntry(router, await router.handle(req, repo));
     } catch (err) {
       if (!(err instanceof OperationOutcomeError)) throw err;
-      out.push({ response: { status: String(err.status), outcome: err.outcome } });
+      return { response: { status: String(err.status), outcome: err.outcome } };
     }
-  }
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      out[i] = await runEntry(entries[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, entries.length) }, worker));
   return out;
 }
 
