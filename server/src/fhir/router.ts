@@ -105,6 +105,8 @@ export class FhirRouter {
       return this.history(req, repo);
     }
     if (type.startsWith('$') && segments.length === 1) return runOperation(this, repo, req, type.slice(1));
+    // A file a system-level operation publishes, e.g. $bulk-publish/Slot.ndjson (the operation says whether it has files).
+    if (type.startsWith('$') && segments.length === 2) return runOperation(this, repo, req, type.slice(1), undefined, undefined, id);
 
     if (!isResourceType(type)) throw notFound(`Unknown resource type or path "${type}"`);
 

@@ -38,9 +38,13 @@ function send(req: Request, res: Response, out: FhirResponse): void {
     res.end();
     return;
   }
-  const pretty = req.query._pretty === 'true';
   let text = typeof out.body === 'string' ? out.body : JSON.stringify(out.body);
-  if (pretty) text = JSON.stringify(JSON.parse(text), null, 2);
+  // A handler that names its own content type (e.g. NDJSON files) is served as it is.
+  if (out.headers['content-type']) {
+    res.end(text);
+    return;
+  }
+  if (req.query._pretty === 'true') text = JSON.stringify(JSON.parse(text), null, 2);
   // Answer plain JSON to clients that asked only for it.
   const accept = req.headers.accept ?? '';
   const type = /application\/json/.test(accept) && !/fhir\+json/.test(accept) ? 'application/json; charset=utf-8' : FHIR_JSON;

@@ -13,6 +13,8 @@ import { verifyAccessToken, type AccessClaims, type Issuer } from './tokens.ts';
 
 /** Paths under /fhir anyone may read. */
 const PUBLIC_PATHS = new Set(['/metadata', '/.well-known/smart-configuration', '/openapi.json']);
+/** SMART Scheduling Links: the $bulk-publish manifest and its files are public (outside directories have no tokens). */
+const isPublic = (path: string) => PUBLIC_PATHS.has(path) || /^\/(?:\$|%24)bulk-publish(?:\/[^/]+)?$/i.test(path);
 
 export function unauthorized(realm: string, description: string, invalid: boolean): OperationOutcomeError {
   const challenge = invalid
@@ -45,7 +47,7 @@ export function fhirAuth(issuer: Issuer, authRequired: boolean) {
   const realm = issuer.audience;
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
-      if (req.method === 'OPTIONS' || PUBLIC_PATHS.has(req.path)) return next();
+      if (req.method === 'OPTIONS' || isPublic(req.path)) return next();
       const token = bearerToken(req);
       if (token === undefined) {
         if (authRequired) throw unauthorized(realm, 'This FHIR server needs a bearer access token', false);

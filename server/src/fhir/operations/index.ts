@@ -7,6 +7,7 @@ import { validateOperation } from './validate.ts';
 import { appointmentFindOperation } from './appointment-find.ts';
 import { appointmentBookOperation, appointmentHoldOperation } from './appointment-book.ts';
 import { appointmentQueueOperation } from './appointment-queue.ts';
+import { bulkPublishOperation } from './bulk-publish.ts';
 import { patientEverythingOperation } from './patient-everything.ts';
 
 export interface OperationContext {
@@ -15,6 +16,8 @@ export interface OperationContext {
   req: FhirRequest;
   type?: string;
   id?: string;
+  /** For operations with `files`: the file named below the operation (`$name/<file>`). */
+  file?: string;
 }
 
 export interface OperationDefinitionSummary {
@@ -25,6 +28,8 @@ export interface OperationDefinitionSummary {
   types: string[] | '*';
   levels: ('system' | 'type' | 'instance')[];
   methods: ('GET' | 'POST')[];
+  /** System level only: the operation also serves files at `$name/<file>` (e.g. NDJSON it publishes). */
+  files?: boolean;
   handler: (ctx: OperationContext) => Promise<FhirResponse>;
 }
 
@@ -43,6 +48,7 @@ registerOperation(appointmentFindOperation);
 registerOperation(appointmentBookOperation);
 registerOperation(appointmentHoldOperation);
 registerOperation(appointmentQueueOperation);
+registerOperation(bulkPublishOperation);
 registerOperation(patientEverythingOperation);
 
 export async function runOperation(
@@ -52,13 +58,15 @@ export async function runOperation(
   name: string,
   type?: string,
   id?: string,
+  file?: string,
 ): Promise<FhirResponse> {
   const op = operations.get(name);
   const level = id ? 'instance' : type ? 'type' : 'system';
   if (!op || !op.levels.includes(level) || (type && op.types !== '*' && !op.types.includes(type))) {
     throw notFound(`Unknown operation $${name}${type ? ` on ${type}` : ''}`);
   }
+  if (file !== undefined && !op.files) throw notFound(`Unknown path "$${name}/${file}"`);
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   if (!op.methods.includes(method as 'GET' | 'POST')) throw methodNotAllowed(`$${name} takes ${op.methods.join(' or ')}`);
-  return op.handler({ router, repo, req, type, id });
+  return op.handler({ router, repo, req, type, id, file });
 }
