@@ -6,7 +6,7 @@
  *
  * | role                                   | directory | Patient | Appointment | clinical | other          |
  * | -------------------------------------- | --------- | ------- | ----------- | -------- | -------------- |
- * | patient (own compartment only)         | rs        | rus     | crus        | rs       | —              |
+ * | patient (own compartment only)         | rs        | rus     | crus        | rs       | Basic crs (ratings) |
  * | gp, specialist, nurse, head-nurse,     | rs        | crus    | crus        | crus     | —              |
  * |   physiotherapist, pathologist, radiographer                                                   |
  * | pharmacist                             | rs        | rs      | rs          | rs; medication types crus |
@@ -48,6 +48,8 @@ export const ROLE_POLICIES: Record<Role, RolePolicy> = {
     types: {
       ...directory('rs'), Patient: 'rus', Appointment: 'crus', QuestionnaireResponse: 'crus', Communication: 'crs',
       DocumentReference: 'crs', '*': 'rs',
+      // SCHED: ratings are Basic resources the patient authors (own compartment via Basic.author).
+      Basic: 'crs',
       // CARE: patients see who accessed their record and revoke providers' access (Consent status).
       AuditEvent: 'rs', Consent: 'rus',
     },
