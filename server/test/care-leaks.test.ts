@@ -91,7 +91,7 @@ afterAll(async () => {
 
 describe('a provider without a grant learns nothing of the patient', () => {
   it.each([
-    ['search by subject', () => `Observation?subject=${tony.user.fhirUser}&_total=accurate`, 0, [] as string[]],
+    ['search by subject', () => `Observation?subject=${tony.user.fhirUser}&_total=accurate`, 0, [] as (() => string)[]],
     ['search by _id', () => `Observation?_id=${ids.tonyObs.split('/')[1]}&_total=accurate`, 0, []],
     ['search by code', () => `Condition?code:text=${TONY_CODE}&_total=accurate`, 0, []],
     ['patients by name', () => `Patient?name=${TONY_NAME}&_total=accurate`, 0, []],
@@ -266,7 +266,7 @@ describe('a provider without a grant learns nothing of the patient', () => {
       body: JSON.stringify(clinical('Observation', mia.user.fhirUser, TONY_CODE)),
     });
     expect(res.status).toBe(201);
-    const body = await res.json();
+    const body = (await res.json()) as { id: string; subject: { reference: string } };
     expect(body.subject.reference).toBe(mia.user.fhirUser);
     expect(tonys).not.toContain(`Observation/${body.id}`);
   });
