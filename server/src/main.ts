@@ -2,27 +2,39 @@
  * Entry point: read configuration, open the database (migrating it), start HTTP, and shut down
  * symmetrically on SIGINT/SIGTERM.
  */
+import cluster from 'node:cluster';
 import http from 'node:http';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { openDatabase } from './db/connect.ts';
 import { startJobs } from './jobs/runtime.ts';
 import { log, setLogLevel } from './log.ts';
+import type { Database } from './db/database.ts';
 import { startSlotHorizon } from './scheduling/horizon.ts';
 import { configureScheduling } from './scheduling/settings.ts';
 import { isEmptyDatabase, loadDemoData } from '../../seed/load.ts';
 import { attachSubscriptionWebsocket } from './subscriptions/websocket.ts';
+import { forkWorkers, runsSingletonTasks, webConcurrency } from './cluster.ts';
+
+/** Migrations (in openDatabase) and, on an empty database, the demo data: done once per start. */
+async function prepareDatabase(env: NodeJS.ProcessEnv, db: Database): Promise<void> {
+  if ((env.SEED_DEMO ?? '').trim().toLowerCase() !== 'off' && (await isEmptyDatabase(db))) {
+    log.info('empty database: loading the demo data (SEED_DEMO=off skips this)');
+    log.info('demo data loaded', { ...(await loadDemoData(db)) });
+  }
+}
+
+function configure(env: NodeJS.ProcessEnv, config: ReturnType<typeof loadConfig>): void {
+  configureScheduling({ timeZone: config.clinicTimeZone, videoBaseUrl: (env.VIDEO_BASE_URL || 'https://meet.jit.si').replace(/\/+$/, ''), bookingAppUrl: `${config.baseUrl}/apps/booking/` });
+}
 
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ server: http.Server; close: () => Promise<void>; url: string }> {
   const config = loadConfig(env);
   setLogLevel(config.logLevel);
   const db = await openDatabase(config);
-  configureScheduling({ timeZone: config.clinicTimeZone, videoBaseUrl: (env.VIDEO_BASE_URL || 'https://meet.jit.si').replace(/\/+$/, ''), bookingAppUrl: `${config.baseUrl}/apps/booking/` });
-  if ((env.SEED_DEMO ?? '').trim().toLowerCase() !== 'off' && (await isEmptyDatabase(db))) {
-    log.info('empty database: loading the demo data (SEED_DEMO=off skips this)');
-    log.info('demo data loaded', { ...(await loadDemoData(db)) });
-  }
-  const stopSlotHorizon = startSlotHorizon(db);
+  configure(env, config);
+  await prepareDatabase(env, db);
+  const stopSlotHorizon = runsSingletonTasks(env) ? startSlotHorizon(db) : () => undefined;
   const app = createApp(config, db);
   const server = http.createServer(app.express);
   server.keepAliveTimeout = 65_000;
@@ -54,7 +66,24 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   return { server, close, url: `http://localhost:${port}` };
 }
 
-if (import.meta.main) {
+/** The primary of a multi-process server: prepares the database once, then forks the workers. */
+async function startPrimary(workers: number): Promise<void> {
+  const config = loadConfig(process.env);
+  setLogLevel(config.logLevel);
+  const db = await openDatabase(config);
+  configure(process.env, config);
+  await prepareDatabase(process.env, db);
+  await db.close();
+  log.info('starting server workers', { workers });
+  forkWorkers(workers);
+}
+
+if (import.meta.main && cluster.isPrimary && webConcurrency(process.env) > 1) {
+  startPrimary(webConcurrency(process.env)).catch((err: Error) => {
+    log.error('startup failed', { error: err.message });
+    process.exit(1);
+  });
+} else if (import.meta.main) {
   startServer().then(
     ({ close }) => {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { Database } from '../db/database.ts';
 import { log } from '../log.ts';
 import { claimDue, type OutboxRow } from './outbox.ts';
+import { onVersionsCommitted } from '../db/commit-signal.ts';
 
 export type EventSink = (rows: OutboxRow[]) => Promise<void>;
 
@@ -25,9 +26,11 @@ export class Dispatcher {
   private readonly db: Database;
   private readonly options: Required<Omit<DispatcherOptions, 'listenUrl'>> & { listenUrl?: string };
   private running = false;
+  private kicked = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private listener: pg.Client | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(db: Database, options: DispatcherOptions) {
     this.db = db;
@@ -36,6 +39,8 @@ export class Dispatcher {
 
   async start(): Promise<void> {
     this.running = true;
+    // Writes committed by this process wake the dispatcher at once (see db/commit-signal.ts).
+    this.unsubscribe = onVersionsCommitted(() => this.kick());
     if (this.options.listenUrl) {
       const client = new pg.Client({ connectionString: this.options.listenUrl });
       client.on('error', (err) => log.warn('outbox listener lost its connection; polling only', { error: err.message }));
@@ -47,13 +52,18 @@ export class Dispatcher {
     this.loop = this.run();
   }
 
-  /** Check for events now (also what NOTIFY does). */
+  /**
+   * Check for events now (also what NOTIFY does). A kick while a batch is being handled is
+   * remembered, so the loop claims again at once instead of sleeping through the poll interval.
+   */
   kick(): void {
+    this.kicked = true;
     this.wake?.();
   }
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.kicked = false;
       let claimed = 0;
       try {
         const rows = await claimDue(this.db, this.options.batchSize, this.options.leaseMs);
@@ -63,7 +73,7 @@ export class Dispatcher {
         // Claimed rows come back when their lease ends; nothing is lost.
         if (this.running) log.error('outbox dispatch failed', { error: (err as Error).message });
       }
-      if (claimed === this.options.batchSize) continue; // more are waiting
+      if (claimed === this.options.batchSize || this.kicked) continue; // more are (or may be) waiting
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.pollMs);
         this.wake = () => {
@@ -77,6 +87,7 @@ export class Dispatcher {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribe?.();
     this.kick();
     await this.loop;
     await this.listener?.end().catch(() => undefined);

@@ -23,6 +23,7 @@ import {
   unprocessable,
 } from '../outcomes.ts';
 import { writeVersions, type VersionRow } from './write-sql.ts';
+import { versionsCommitted } from '../../db/commit-signal.ts';
 import { allowAll, type AccessPolicy } from '../../access/policy.ts';
 import { SqlParams } from '../search/sql-params.ts';
 import type { SearchRequest } from '../search/parse.ts';
@@ -70,6 +71,8 @@ function stamp(resource: Resource, id: string, version: number, lastUpdated: str
 }
 
 export class FhirRepository {
+  /** Shared by the repositories of one transaction: whether it wrote anything (signalled at commit). */
+  private txState: { wrote: boolean } | undefined;
   /** References checked at the end of the enclosing transaction instead of at each write. */
   private deferredReferences: LocalReference[] | undefined;
 
@@ -101,8 +104,10 @@ export class FhirRepository {
    */
   async withTransaction<T>(work: (repo: FhirRepository) => Promise<T>, deferReferences = false): Promise<T> {
     if (this.tx) return work(this);
-    return this.db.transaction(async (tx) => {
+    const state = { wrote: false };
+    const result = await this.db.transaction(async (tx) => {
       const repo = new FhirRepository(this.context, this.db, this.options, tx);
+      repo.txState = state;
       if (deferReferences) repo.deferredReferences = [];
       const result = await work(repo);
       if (repo.deferredReferences?.length) {
@@ -112,11 +117,21 @@ export class FhirRepository {
       }
       return result;
     });
+    if (state.wrote) versionsCommitted();
+    return result;
+  }
+
+  /** Records a write: signalled at once outside a transaction, at commit inside one. */
+  private markWritten(): void {
+    if (this.txState) this.txState.wrote = true;
+    else versionsCommitted();
   }
 
   /** This repository's transaction with the platform's own rights (write hooks' side effects). */
   asPlatform(options: Partial<RepositoryOptions> = {}): FhirRepository {
-    return new FhirRepository({ requestId: this.context.requestId }, this.db, { ...this.options, ...options }, this.tx);
+    const repo = new FhirRepository({ requestId: this.context.requestId }, this.db, { ...this.options, ...options }, this.tx);
+    repo.txState = this.txState;
+    return repo;
   }
 
   /** Raw query access for operations, on the same transaction. Bypasses access rules: use with care. */
@@ -295,6 +310,7 @@ export class FhirRepository {
       else await this.assertReferencesExist(pending);
     }
     for (let i = 0; i < rows.length; i += 250) await writeVersions(this.q, rows.slice(i, i + 250));
+    this.markWritten();
     for (const type of new Set(results.map((r) => r.resource.resourceType))) {
       const created = results.filter((r) => r.resource.resourceType === type).map((r) => r.resource);
       for (const hook of writeHooksFor(type)) {
@@ -332,6 +348,7 @@ export class FhirRepository {
         author: repo.author,
       };
       await writeVersions(repo.q, [row]);
+      repo.markWritten();
       await runAfterWrite(repo, type, undefined, previous);
       await repo.context.audit?.wrote(repo, 'D', [{ type, id, version: row.version, lastUpdated: new Date(row.lastUpdated), deleted: true, content: current.content }]);
       return { type, id, version: row.version, lastUpdated: new Date(row.lastUpdated), deleted: true, content: null };
@@ -380,6 +397,7 @@ export class FhirRepository {
     const content = row.content as string;
     try {
       await writeVersions(this.q, [row]);
+      this.markWritten();
     } catch (err) {
       // Two creates of the same client-chosen id raced: the loser sees a unique violation.
       if ((err as { code?: string }).code === '23505') throw conflict(`${row.type}/${row.id} was written concurrently; retry`);
