@@ -97,6 +97,51 @@ export function generateNetwork(seed = SEED): DemoNetwork {
   return { centres: CENTRES, users, hours };
 }
 
+/**
+ * The services a centre offers (HealthcareService per centre and service type): a service type is
+ * offered where a provider of its professions works. `category` is from the R4 service-category
+ * code system; `code` is ours (`HealthcareService?service-type=urn:clinic:service-type|gp`).
+ */
+export interface ServiceType { code: string; name: string; professions: readonly string[]; category: { code: string; display: string } }
+export const SERVICE_TYPE_SYSTEM = 'urn:clinic:service-type';
+export const SERVICE_TYPES: readonly ServiceType[] = [
+  { code: 'gp', name: 'General practice', professions: ['gp', 'nurse'], category: { code: '17', display: 'General Practice' } },
+  { code: 'pathology', name: 'Pathology', professions: ['pathologist'], category: { code: '26', display: 'Specialist Clinical Pathology' } },
+  { code: 'imaging', name: 'Medical imaging', professions: ['radiographer'], category: { code: '30', display: 'Specialist Radiology/Imaging' } },
+  { code: 'physiotherapy', name: 'Physiotherapy', professions: ['physiotherapist'], category: { code: '34', display: 'Allied Health' } },
+  { code: 'pharmacy', name: 'Pharmacy', professions: ['pharmacist'], category: { code: '34', display: 'Allied Health' } },
+  { code: 'specialist-clinics', name: 'Specialist clinics', professions: ['specialist'], category: { code: '27', display: 'Specialist Medical' } },
+];
+
+export interface DemoService {
+  centre_name: string;
+  service_type: string;
+  /** e.g. "Physiotherapy — Coogee Family Practice" */
+  name: string;
+  /** E-mails of the providers who deliver it there, in generator order. */
+  providers: string[];
+  /** Specialist clinics: the specialties on offer there. */
+  specialties: string[];
+}
+
+/** HealthcareServices of the network, per centre (CENTRES order) and service type (SERVICE_TYPES order). */
+export function demoServices(net: DemoNetwork = generateNetwork()): DemoService[] {
+  const out: DemoService[] = [];
+  for (const centre of net.centres) {
+    const here = new Set(net.hours.filter((h) => h.centre_name === centre.name).map((h) => h.provider_email));
+    for (const type of SERVICE_TYPES) {
+      const providers = net.users.filter((u) => type.professions.includes(u.role) && here.has(u.email));
+      if (!providers.length) continue;
+      out.push({
+        centre_name: centre.name, service_type: type.code, name: `${type.name} — ${centre.name}`,
+        providers: providers.map((u) => u.email),
+        specialties: [...new Set(providers.map((u) => u.expertise).filter(Boolean))],
+      });
+    }
+  }
+  return out;
+}
+
 function csvCell(v: string): string {
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }

@@ -5,7 +5,7 @@
  * visits with notes, upcoming bookings (some by video), GP referrals to specialists (some already
  * booked) and ratings are added in one transaction. Deterministic apart from "today".
  */
-import type { Appointment, Basic, DocumentReference, PractitionerRole, Resource, ServiceRequest, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Basic, DocumentReference, HealthcareService, Location, PractitionerRole, Resource, ServiceRequest, Slot } from '@medplum/fhirtypes';
 import type { Database } from '../server/src/db/database.ts';
 import { systemContext } from '../server/src/context.ts';
 import { FhirRepository } from '../server/src/fhir/repo/repository.ts';
@@ -15,7 +15,7 @@ import { VISIT_TYPE_SYSTEM } from '../server/src/scheduling/codes.ts';
 import { RATING_CODE_SYSTEM, RATING_COMMENT_URL, RATING_PROFILE, RATING_SCORE_URL } from '../server/src/scheduling/ratings.ts';
 import { schedulingSettings } from '../server/src/scheduling/settings.ts';
 import { formatInZone } from '../server/src/scheduling/time.ts';
-import { rng } from './generate.ts';
+import { SERVICE_TYPES, SERVICE_TYPE_SYSTEM, demoServices, rng } from './generate.ts';
 import { CSV_DIR } from './write-csv.ts';
 
 const REASONS = ['I want to take a blood test', 'Persistent cough', 'Annual check-up', 'Back pain after gardening', 'Skin rash',
@@ -26,7 +26,44 @@ const COMMENTS = ['Very thorough and kind.', 'Had to wait a while.', 'Explained 
 const DAY = 86_400_000;
 const SLOT = 1_800_000;
 
-export interface DemoCounts { appointments: number; referrals: number; notes: number; ratings: number }
+export interface DemoCounts { services: number; appointments: number; referrals: number; notes: number; ratings: number }
+
+export const SERVICE_IDENTIFIER_SYSTEM = 'urn:clinic:healthcare-service';
+const CENTRE_SYSTEM = 'urn:clinic:centre';
+const ROLE_SYSTEM = 'urn:clinic:practitioner-role';
+const centreKey = (name: string) => name.trim().toLowerCase().replace(/\s+/g, ' ');
+
+/**
+ * One HealthcareService per centre and service type on offer there (seed/generate.ts
+ * demoServices): provided by the centre's Organization at its Location, with the hours of the
+ * providers who deliver it and, for specialist clinics, their specialties.
+ */
+function healthcareServices(locations: Location[], roles: PractitionerRole[]): HealthcareService[] {
+  const location = new Map(locations.map((l) => [l.identifier?.find((i) => i.system === CENTRE_SYSTEM)?.value, l]));
+  const role = new Map(roles.map((r) => [r.identifier?.find((i) => i.system === ROLE_SYSTEM)?.value, r]));
+  return demoServices().map((svc) => {
+    const type = SERVICE_TYPES.find((t) => t.code === svc.service_type)!;
+    const loc = location.get(centreKey(svc.centre_name));
+    if (!loc) throw new Error(`no Location for centre ${svc.centre_name}`);
+    const hours = new Map<string, NonNullable<PractitionerRole['availableTime']>[number]>();
+    for (const email of svc.providers) {
+      for (const t of role.get(`${email}|${centreKey(svc.centre_name)}`)?.availableTime ?? []) hours.set(JSON.stringify(t), t);
+    }
+    return {
+      resourceType: 'HealthcareService',
+      identifier: [{ system: SERVICE_IDENTIFIER_SYSTEM, value: `${centreKey(svc.centre_name)}|${svc.service_type}` }],
+      active: true,
+      providedBy: { reference: loc.managingOrganization?.reference, display: svc.centre_name },
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/service-category', code: type.category.code, display: type.category.display }] }],
+      type: [{ coding: [{ system: SERVICE_TYPE_SYSTEM, code: type.code, display: type.name }], text: type.name }],
+      specialty: svc.specialties.length ? svc.specialties.map((text) => ({ text })) : undefined,
+      location: [{ reference: `Location/${loc.id}`, display: svc.centre_name }],
+      name: svc.name,
+      telecom: loc.telecom,
+      availableTime: [...hours.keys()].sort().map((k) => hours.get(k)!),
+    } as HealthcareService;
+  });
+}
 
 export async function isEmptyDatabase(db: Database): Promise<boolean> {
   const { rows } = await db.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM resource) AS any');
@@ -39,7 +76,7 @@ export async function loadDemoData(db: Database, now = Date.now()): Promise<Demo
   const rand = rng(7);
   const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)];
   const tz = schedulingSettings().timeZone;
-  const counts: DemoCounts = { appointments: 0, referrals: 0, notes: 0, ratings: 0 };
+  const counts: DemoCounts = { services: 0, appointments: 0, referrals: 0, notes: 0, ratings: 0 };
   const root = new FhirRepository(systemContext(), db, { referentialIntegrity: true });
   const all = async <T extends Resource>(type: string) =>
     (await db.query<{ content: string }>('SELECT content FROM resource WHERE type = $1 AND NOT deleted ORDER BY content', [type])).rows.map((r) => JSON.parse(r.content) as T);
@@ -57,6 +94,11 @@ export async function loadDemoData(db: Database, now = Date.now()): Promise<Demo
   const visited: { patient: string; role: PractitionerRole }[] = [];
 
   await root.withTransaction(async (repo) => {
+    // What each centre offers (before the ratings, so the services carry their centre's average).
+    for (const svc of healthcareServices(await all<Location>('Location'), roles)) {
+      await repo.create(svc);
+      counts.services++;
+    }
     const appointment = (role: PractitionerRole, slot: Slot, patient: string, status: Appointment['status'], extra: Partial<Appointment> = {}): Appointment => ({
       resourceType: 'Appointment', status, slot: [{ reference: `Slot/${slot.id}` }], start: slot.start, end: slot.end,
       description: pick(REASONS), reasonCode: [{ text: pick(REASONS) }],

@@ -2,10 +2,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateNetwork, networkCsv } from '../../seed/generate.ts';
+import { CENTRES, SERVICE_TYPES, demoServices, generateNetwork, networkCsv } from '../../seed/generate.ts';
 import { isEmptyDatabase, loadDemoData, type DemoCounts } from '../../seed/load.ts';
 import { CSV_DIR } from '../../seed/write-csv.ts';
 import { runImport } from '../src/import/run.ts';
+import { systemContext } from '../src/context.ts';
+import { FhirRepository } from '../src/fhir/repo/repository.ts';
+import { parseSearch } from '../src/fhir/search/parse.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
 let t: TestDatabase;
@@ -51,6 +54,33 @@ describe('demo data', () => {
     expect(await count(`SELECT count(*)::int AS n FROM sched_appointment WHERE referral_id IS NOT NULL`)).toBeGreaterThan(3);
     expect(await count(`SELECT count(*)::int AS n FROM (SELECT content::jsonb->'slot'->0->>'reference' AS s FROM resource WHERE type = 'Appointment' AND NOT deleted GROUP BY 1 HAVING count(*) > 1) d`)).toBe(0);
     expect(await count(`SELECT count(*)::int AS n FROM resource WHERE type = 'Practitioner' AND content LIKE '%rating-summary%'`)).toBeGreaterThan(5);
+  });
+
+  it('has a HealthcareService per centre and service type on offer, deterministic and searchable', async () => {
+    const services = demoServices();
+    expect(demoServices()).toEqual(services);
+    // Every centre has general practice and specialist clinics; all six service types occur.
+    for (const c of CENTRES) expect(services.filter((s) => s.centre_name === c.name).map((s) => s.service_type)).toEqual(expect.arrayContaining(['gp', 'specialist-clinics']));
+    expect(new Set(services.map((s) => s.service_type))).toEqual(new Set(SERVICE_TYPES.map((t) => t.code)));
+    expect(counts.services).toBe(services.length);
+    const { rows } = await t.db.query<{ content: string }>(`SELECT content FROM resource WHERE type = 'HealthcareService' AND NOT deleted`);
+    expect(rows).toHaveLength(services.length);
+    const repo = new FhirRepository(systemContext(), t.db, { referentialIntegrity: true });
+    for (const svc of rows.map((r) => JSON.parse(r.content))) {
+      const expected = services.find((s) => s.name === svc.name);
+      expect(expected).toBeDefined();
+      const location = await repo.readResource<any>('Location', svc.location[0].reference.split('/')[1]);
+      expect(location.name).toBe(expected!.centre_name);
+      expect(svc.providedBy.reference).toBe(location.managingOrganization.reference);
+      expect(svc.type[0].coding[0].code).toBe(expected!.service_type);
+      expect(svc.availableTime.length).toBeGreaterThan(0);
+      if (expected!.service_type === 'specialist-clinics') expect(svc.specialty.map((x: any) => x.text).sort()).toEqual([...expected!.specialties].sort());
+    }
+    const search = parseSearch('HealthcareService', { 'service-type': 'urn:clinic:service-type|physiotherapy', 'location.address-city': 'Coogee' });
+    const found = (await repo.search(search)).matches.map((m) => JSON.parse(m.content as string).name);
+    expect(found).toEqual(['Physiotherapy — Coogee Family Practice']);
+    // Centres' services carry their rating summary once patients rated the centre.
+    expect(await count(`SELECT count(*)::int AS n FROM resource WHERE type = 'HealthcareService' AND content LIKE '%rating-summary%'`)).toBeGreaterThan(0);
   });
 
   it('a later import of the same CSVs creates nothing new', async () => {
