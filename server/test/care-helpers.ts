@@ -85,7 +85,7 @@ export function clinical(type: string, patient: string, text = 'note'): Resource
     case 'MedicationDispense': return { resourceType: 'MedicationDispense', status: 'completed', medicationCodeableConcept: { text }, subject };
     case 'Encounter': return { resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject, reasonCode: [{ text }] };
     case 'Procedure': return { resourceType: 'Procedure', status: 'completed', code: { text }, subject };
-    case 'AllergyIntolerance': return { resourceType: 'AllergyIntolerance', patient: subject, code: { text } };
+    case 'AllergyIntolerance': return { resourceType: 'AllergyIntolerance', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, patient: subject, code: { text } };
     default: throw new Error(`no clinical template for ${type}`);
   }
 }

@@ -6,7 +6,9 @@
  * - a provider adds to the history only for granted patients, and changes or deletes only
  *   entries they wrote themselves (403 otherwise);
  * - pharmacists see demographics and medication records, not other clinical entries;
- * - admins manage demographics, appointments, consents and audit, not clinical entries;
+ * - admins manage demographics, appointments, consents and audit, not clinical entries (they
+ *   neither see nor write them);
+ * - directory rows outside every patient compartment (practitioners' Schedules) stay visible;
  * - AuditEvents can never be changed or deleted.
  * Everything compiles to SQL predicates, so counts, includes, chains and _has leak nothing.
  */
@@ -18,6 +20,7 @@ import { patientCompartmentParamsOf } from '../fhir/definitions.ts';
 import { forbidden, notFound } from '../fhir/outcomes.ts';
 import type { SqlParams } from '../fhir/search/sql-params.ts';
 import { extractIndexRows } from '../fhir/search/extract.ts';
+import { DIRECTORY_TYPES, ROLE_POLICIES, type RolePolicy } from '../access/role-policy.ts';
 import { grantedCompartmentsSql, hasGrant } from './grants.ts';
 
 /** Roles bound by the care relationship (provider–patient grants and authorship). */
@@ -66,6 +69,26 @@ export class CarePolicy implements AccessPolicy {
 
   private careCondition(type: string, alias: string, params: SqlParams): string | undefined {
     if (!isCompartmentType(type)) return undefined;
+    const cond = this.roleCondition(type, alias, params);
+    if (cond && DIRECTORY_TYPES.has(type)) {
+      // Directory rows outside every patient compartment (a practitioner's Schedule) stay
+      // readable by any user (CONTRACT); rows in a patient's compartment follow the rules.
+      const open = `${alias}.compartments = '{}'::text[]`;
+      return cond === 'FALSE' ? open : `(${open} OR ${cond})`;
+    }
+    return cond;
+  }
+
+  /** Whether CARE hides every row of `type` from this caller's role (no clinical notes for admins…). */
+  private hidesType(type: string): boolean {
+    const role = this.caller.role;
+    if (this.practitionerId !== undefined || !isCompartmentType(type) || DIRECTORY_TYPES.has(type)) return false;
+    if (role === 'pharmacist') return type !== 'Patient' && !MEDICATION_TYPES.has(type);
+    if (role === 'admin' || role === 'hr' || role === 'receptionist') return !ADMIN_VISIBLE.has(type);
+    return false;
+  }
+
+  private roleCondition(type: string, alias: string, params: SqlParams): string | undefined {
     const role = this.caller.role;
     if (this.practitionerId !== undefined) {
       return `${alias}.compartments && ${grantedCompartmentsSql(params.add(this.practitionerId))}`;
@@ -77,6 +100,12 @@ export class CarePolicy implements AccessPolicy {
 
   async checkWrite(type: string, next: Resource | undefined, previous: Resource | undefined): Promise<void> {
     await this.base.checkWrite(type, next, previous);
+    // A role that may not see a type's records may not write them either, unless its row of the
+    // role-policy table names the type (a receptionist's check-in Encounter); `*` rows do not.
+    const role = this.caller.role;
+    if (role && this.hidesType(type) && (ROLE_POLICIES as Record<string, RolePolicy | undefined>)[role]?.types[type] === undefined) {
+      throw forbidden(`Your role does not write ${type} records`);
+    }
     if (this.practitionerId === undefined || !isCompartmentType(type)) return;
     // Adding to a history needs a grant for every patient the entry belongs to; an ungranted
     // patient is answered like a missing one, so refusals reveal nothing.
