@@ -153,6 +153,7 @@ export async function run(server: BenchServer): Promise<ScenarioResult[]> {
   const statuses = new Map<number, number>();
   const unexpected: string[] = [];
   let booked = 0;
+  let lastBookedAt = 0;
   const patient = async (i: number) => {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const slot = pool[Math.floor(rand() * pool.length)];
@@ -173,6 +174,7 @@ export async function run(server: BenchServer): Promise<ScenarioResult[]> {
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       if (status === 201) {
         booked++;
+        lastBookedAt = performance.now();
         return;
       }
       if (status !== 409) return;
@@ -188,7 +190,7 @@ export async function run(server: BenchServer): Promise<ScenarioResult[]> {
   const failures = attempts - (statuses.get(201) ?? 0) - (statuses.get(409) ?? 0);
   for (const u of unexpected) process.stdout.write(`  unexpected answer: ${u}\n`);
   process.stdout.write(`  answers: ${[...statuses].sort().map(([s, c]) => `${s || 'error'}×${c}`).join(', ')} in ${secs.toFixed(2)} s\n`);
-  process.stdout.write(`  ${booked} bookings of ${pool.length} pool slots (${(booked / secs).toFixed(1)} bookings/s); database: ${v.appointments} live appointments, ${v.claims} slot claims\n`);
+  process.stdout.write(`  ${booked} bookings of ${pool.length} pool slots (${(booked / secs).toFixed(1)} bookings/s over the whole run; the last booking after ${((lastBookedAt - started) / 1000).toFixed(2)} s, ${(booked / ((lastBookedAt - started) / 1000)).toFixed(1)} bookings/s until then); database: ${v.appointments} live appointments, ${v.claims} slot claims\n`);
   process.stdout.write(`  double bookings: ${v.doubleBooked} slots with two appointments, ${v.overlapping} overlapping pairs for one patient\n`);
 
   const race: ScenarioResult = {
