@@ -33,7 +33,34 @@ export function botContext(bot: Pick<Bot, 'name' | 'scopes'>): RequestContext {
   return { requestId: randomUUID(), caller: { subject: `bot:${bot.name}`, clientId: `bot-${bot.name}`, scopes: bot.scopes } };
 }
 
-export function repositoryClient(bot: Pick<Bot, 'name' | 'scopes'>, db: Database, tx: Queryable, referentialIntegrity: boolean): FhirClient {
+/** Thrown by a read-only client (see `readOnlyClient`) when the bot wants to write. */
+export class WriteWanted extends Error {
+  constructor() {
+    super('This bot run writes: it must run in a transaction');
+    this.name = 'WriteWanted';
+  }
+}
+
+/**
+ * A client for a first, read-only run of a bot outside any transaction: most runs only read and
+ * decide there is nothing to do, and need neither a transaction nor an idempotency row. The
+ * first write attempt sets `wrote` (even if the bot catches the error) and throws; the caller
+ * then runs the bot again in a transaction with `repositoryClient`.
+ */
+export function readOnlyClient(bot: Pick<Bot, 'name' | 'scopes'>, db: Database, referentialIntegrity: boolean): { client: FhirClient; wrote: () => boolean } {
+  let wrote = false;
+  const inner = repositoryClient(bot, db, undefined, referentialIntegrity);
+  const refuse = async (): Promise<never> => {
+    wrote = true;
+    throw new WriteWanted();
+  };
+  return {
+    client: { read: inner.read, search: inner.search, create: refuse, update: refuse, createIfNoneExist: refuse },
+    wrote: () => wrote,
+  };
+}
+
+export function repositoryClient(bot: Pick<Bot, 'name' | 'scopes'>, db: Database, tx: Queryable | undefined, referentialIntegrity: boolean): FhirClient {
   const repo = new FhirRepository(botContext(bot), db, { referentialIntegrity }, tx);
   const check = (type: string, action: Action) => {
     if (!scopesAllow(bot.scopes, type, action)) throw forbidden(`Bot ${bot.name} has no scope for ${action} on ${type}`);
@@ -60,6 +87,7 @@ export function repositoryClient(bot: Pick<Bot, 'name' | 'scopes'>, db: Database
       check(resource.resourceType, 'c');
       // The claim row serialises concurrent runs: a second one waits for the first to commit,
       // then sees the conflict and creates nothing.
+      if (!tx) throw new WriteWanted();
       const { rowCount } = await tx.query(
         `INSERT INTO job_delivery (event_key, handler, status) VALUES ($1, 'create-if-none-exist', 'done') ON CONFLICT DO NOTHING`,
         [`${resource.resourceType}|${identifier.system}|${identifier.value}`],

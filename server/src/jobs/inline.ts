@@ -1,22 +1,23 @@
 /**
- * In-process runner (no Redis): the outbox is the queue. Each claimed event is fanned out and
- * delivered here; a failure schedules the event again with exponential backoff (the lease keeps
- * it hidden meanwhile), targets that already took effect are skipped on the retry (idempotency),
- * and after JOB_ATTEMPTS attempts the event is dead-lettered.
+ * In-process runner (no Redis): the outbox is the queue. Each claimed batch is fanned out at once
+ * (fanOutBatch) and its events delivered here, several at a time; a failure schedules the event
+ * again with exponential backoff (the lease keeps it hidden meanwhile), targets that already took
+ * effect are skipped on the retry (idempotency), and after JOB_ATTEMPTS attempts the event is
+ * dead-lettered. Handled events are deleted together at the end of the batch.
  */
-import { log } from '../log.ts';
-import { eventKey, targetKey } from './events.ts';
-import { backoffDelay, deadLetter, deleteEvents, retryLater, type OutboxRow } from './outbox.ts';
+import { targetKey } from './events.ts';
+import { deleteEvents, type OutboxRow } from './outbox.ts';
+import { handOnEach } from './queue-events.ts';
 import type { JobServices } from './services.ts';
-import { deliver, fanOut } from './targets.ts';
+import { deliver, fanOutBatch, type FannedOut } from './targets.ts';
 
 const CONCURRENCY = 8;
 
-async function handle(svc: JobServices, row: OutboxRow): Promise<void> {
+async function handle(svc: JobServices, row: OutboxRow, fanned: FannedOut): Promise<void> {
   const errors: string[] = [];
-  for (const target of await fanOut(svc, row)) {
+  for (const target of fanned.targets) {
     try {
-      await deliver(svc, row, target);
+      await deliver(svc, row, target, fanned.resource);
     } catch (err) {
       errors.push(`${targetKey(target)}: ${(err as Error).message}`);
     }
@@ -26,25 +27,34 @@ async function handle(svc: JobServices, row: OutboxRow): Promise<void> {
 
 export function inlineSink(svc: JobServices) {
   return async (rows: OutboxRow[]): Promise<void> => {
-    const queue = [...rows];
+    let fanned: FannedOut[];
+    try {
+      fanned = await fanOutBatch(svc, rows);
+    } catch {
+      // One bad event must not hold up the others: fan out and deliver one by one.
+      await handOnEach(svc, rows, async (row) => {
+        await handle(svc, row, (await fanOutBatch(svc, [row]))[0]);
+        await deleteEvents(svc.db, [row.seq]);
+      }, 'inline');
+      return;
+    }
+    const done: number[] = [];
+    const failed: { row: OutboxRow; error: Error }[] = [];
+    const queue = rows.map((row, n) => ({ row, fanned: fanned[n] }));
     const work = async () => {
-      for (let row = queue.shift(); row; row = queue.shift()) {
+      for (let item = queue.shift(); item; item = queue.shift()) {
         try {
-          await handle(svc, row);
-          await deleteEvents(svc.db, [row.seq]);
-        } catch (err) {
-          const error = (err as Error).message;
-          if (row.attempts >= svc.config.jobs.attempts) {
-            log.error('event dead-lettered after its last attempt', { event: eventKey(row), attempts: row.attempts });
-            await deadLetter(svc.db, { queue: 'inline', key: eventKey(row), data: row, error, attempts: row.attempts });
-            await deleteEvents(svc.db, [row.seq]);
-          } else {
-            log.warn('event failed; will retry', { event: eventKey(row), attempt: row.attempts });
-            await retryLater(svc.db, row.seq, backoffDelay(svc.config.jobs.backoffMs, row.attempts), error);
-          }
+          await handle(svc, item.row, item.fanned);
+          done.push(item.row.seq);
+        } catch (error) {
+          failed.push({ row: item.row, error: error as Error });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, work));
+    await deleteEvents(svc.db, done);
+    await handOnEach(svc, failed.map((f) => f.row), async (row) => {
+      throw failed.find((f) => f.row === row)?.error;
+    }, 'inline');
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The BullMQ queues, their job options and the worker options shared by all of them:
- *   events     — one job per outbox event; fans it out (queue-events.ts)
- *   deliveries — one job per (event, target); does the work (queue-deliveries.ts)
+ *   deliveries — one job per (event, target), added by the dispatcher after fan-out
+ *                (queue-events.ts); does the work (queue-deliveries.ts)
  *   schedule   — repeating jobs from job schedulers, e.g. the reminder scan (queue-schedule.ts)
  * Job ids derive from the event (and target), so handing the same event on twice adds nothing.
  */
@@ -13,7 +13,7 @@ import type { Database } from '../db/database.ts';
 import { log } from '../log.ts';
 import { deadLetter } from './outbox.ts';
 
-export const QUEUE_NAMES = { events: 'events', deliveries: 'deliveries', schedule: 'schedule' } as const;
+export const QUEUE_NAMES = { deliveries: 'deliveries', schedule: 'schedule' } as const;
 
 export function redisConnection(url: string): Redis {
   // BullMQ workers block on Redis: requests must wait for reconnection rather than fail.
@@ -29,7 +29,8 @@ export function jobOptions(config: Config): JobsOptions {
   return {
     attempts: config.jobs.attempts,
     backoff: { type: 'exponential', delay: config.jobs.backoffMs },
-    removeOnComplete: { age: 3600, count: 10_000 },
+    // Completed jobs are kept briefly (they carry the resource); failed ones for a week.
+    removeOnComplete: { age: 600, count: 5_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
   };
 }
@@ -47,7 +48,6 @@ export function workerOptions(config: Config, connection: Redis, concurrency: nu
 }
 
 export interface Queues {
-  events: Queue;
   deliveries: Queue;
   schedule: Queue;
   close(): Promise<void>;
@@ -55,7 +55,7 @@ export interface Queues {
 
 export function openQueues(config: Config, connection: Redis): Queues {
   const open = (name: string) => new Queue(name, { connection, prefix: config.jobs.queuePrefix, defaultJobOptions: jobOptions(config) });
-  const queues = { events: open(QUEUE_NAMES.events), deliveries: open(QUEUE_NAMES.deliveries), schedule: open(QUEUE_NAMES.schedule) };
+  const queues = { deliveries: open(QUEUE_NAMES.deliveries), schedule: open(QUEUE_NAMES.schedule) };
   return {
     ...queues,
     async close() {

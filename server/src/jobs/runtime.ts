@@ -14,7 +14,7 @@ import { createBroadcaster, type Broadcaster } from '../subscriptions/broadcast.
 import { Dispatcher } from './dispatcher.ts';
 import { inlineSink } from './inline.ts';
 import { startDeliveriesWorker } from './queue-deliveries.ts';
-import { bullmqSink, startEventsWorker } from './queue-events.ts';
+import { bullmqSink } from './queue-events.ts';
 import { startScheduleWorker, upsertSchedulers } from './queue-schedule.ts';
 import { openQueues, redisConnection } from './queues.ts';
 import { createJobServices, type JobServices } from './services.ts';
@@ -54,12 +54,11 @@ export async function startJobs(config: Config, db: Database, options: StartJobs
       await queues.close();
       connection.disconnect();
     });
-    dispatcher = new Dispatcher(db, { sink: bullmqSink(queues, db), listenUrl });
+    dispatcher = new Dispatcher(db, { sink: bullmqSink(services, queues), listenUrl });
     if (options.role === 'worker' || config.jobs.inlineWorkers) {
       const workerConnection = redisConnection(config.redisUrl);
       await upsertSchedulers(services, queues);
       const workers: Worker[] = [
-        startEventsWorker(services, queues, workerConnection),
         startDeliveriesWorker(services, workerConnection),
         startScheduleWorker(services, workerConnection),
       ];

@@ -13,8 +13,8 @@ import { log } from '../log.ts';
 import { SEND_CRITERIA, sendCommunication } from '../notify/sender.ts';
 import { ACTIVATE_CRITERIA, activateSubscription } from '../subscriptions/activate.ts';
 import { deliverToSubscription } from '../subscriptions/deliver.ts';
-import { matchAll, parseCriteria } from '../subscriptions/matcher.ts';
-import { repositoryClient } from './bot-client.ts';
+import { matchBatch, parseCriteria } from '../subscriptions/matcher.ts';
+import { readOnlyClient, repositoryClient } from './bot-client.ts';
 import { eventKey, targetKey, type ChangeEvent, type Target } from './events.ts';
 import { once } from './idempotency.ts';
 import type { JobServices } from './services.ts';
@@ -50,8 +50,8 @@ export async function loadVersion(svc: JobServices, e: ChangeEvent): Promise<Res
   return rows[0]?.content ? (JSON.parse(rows[0].content) as Resource) : undefined;
 }
 
-/** Subscriptions that deliver (active, or in error and still retrying) for a resource type. */
-async function subscriptionsFor(svc: JobServices, type: string): Promise<{ id: string; criteria: string }[]> {
+/** Subscriptions that deliver (active, or in error and still retrying), with their criteria. */
+async function deliveringSubscriptions(svc: JobServices): Promise<{ id: string; type: string; criteria: string }[]> {
   const { rows } = await svc.db.query<{ content: string }>(
     `SELECT content FROM resource WHERE type = 'Subscription' AND NOT deleted`,
     [],
@@ -59,22 +59,69 @@ async function subscriptionsFor(svc: JobServices, type: string): Promise<{ id: s
   );
   return rows
     .map((r) => JSON.parse(r.content) as Subscription)
-    .filter((s) => (s.status === 'active' || s.status === 'error') && s.criteria?.split('?')[0].trim() === type)
-    .map((s) => ({ id: s.id as string, criteria: s.criteria }));
+    .filter((s) => (s.status === 'active' || s.status === 'error') && typeof s.criteria === 'string')
+    .map((s) => ({ id: s.id as string, type: s.criteria.split('?')[0].trim(), criteria: s.criteria }));
 }
 
-export async function fanOut(svc: JobServices, e: ChangeEvent): Promise<Target[]> {
-  const resource = await loadVersion(svc, e);
-  if (!resource) return []; // deletions notify nobody (R4 criteria match resources, not their absence)
-  const candidates: { target: Target; criteria: string }[] = [
-    ...PLATFORM.map((p) => ({ target: { kind: 'platform' as const, name: p.name }, criteria: p.criteria })),
-    ...bots.flatMap((b) => ('criteria' in b.trigger ? [{ target: { kind: 'bot' as const, name: b.name }, criteria: b.trigger.criteria }] : [])),
-    ...(await subscriptionsFor(svc, e.type)).map((s) => ({ target: { kind: 'subscription' as const, name: s.id }, criteria: s.criteria })),
-  ].filter((c) => c.criteria.split('?')[0].trim() === e.type);
-  const searches = candidates.map((c) => criteriaOf(c.criteria));
-  const usable = candidates.filter((_, n) => searches[n]);
-  const results = await matchAll(svc.db, resource, searches.filter((s): s is SearchRequest => !!s));
-  return usable.filter((_, n) => results[n]).map((c) => c.target);
+/** The resource version an outbox row names: from the claim when it carried it, else loaded. */
+async function versionOf(svc: JobServices, row: ChangeEvent & { content?: string | null }): Promise<Resource | undefined> {
+  if (row.content !== undefined) return row.content ? (JSON.parse(row.content) as Resource) : undefined;
+  return loadVersion(svc, row);
+}
+
+export interface FannedOut {
+  /** The version the event names (undefined for a deletion). */
+  resource: Resource | undefined;
+  targets: Target[];
+}
+
+/**
+ * Fan-out of a batch of events with a constant number of queries, whatever the batch size: the
+ * Subscriptions are read once, and every (version, criteria) pair is decided by one matching
+ * query per "layer" (a layer holds at most one version of each resource, so a batch that holds
+ * v1 and v2 of one resource takes two). Per event: the platform handlers, bots and delivering
+ * Subscriptions whose criteria match the version just written.
+ */
+export async function fanOutBatch(svc: JobServices, rows: (ChangeEvent & { content?: string | null })[]): Promise<FannedOut[]> {
+  const resources = await Promise.all(rows.map((r) => versionOf(svc, r)));
+  const out: FannedOut[] = resources.map((resource) => ({ resource, targets: [] }));
+  if (resources.every((r) => !r)) return out; // deletions notify nobody
+  const types = new Set<string>(resources.filter((r): r is Resource => !!r).map((r) => r.resourceType));
+  const candidates: { target: Target; type: string; criteria: string }[] = [
+    ...PLATFORM.map((p) => ({ target: { kind: 'platform' as const, name: p.name }, type: p.criteria.split('?')[0], criteria: p.criteria })),
+    ...bots.flatMap((b) => ('criteria' in b.trigger ? [{ target: { kind: 'bot' as const, name: b.name }, type: b.trigger.criteria.split('?')[0].trim(), criteria: b.trigger.criteria }] : [])),
+    ...(await deliveringSubscriptions(svc)).map((s) => ({ target: { kind: 'subscription' as const, name: s.id }, type: s.type, criteria: s.criteria })),
+  ].filter((c) => types.has(c.type) && criteriaOf(c.criteria));
+  if (candidates.length === 0) return out;
+  const distinct = [...new Set(candidates.map((c) => c.criteria))];
+  const searches = distinct.map((c) => criteriaOf(c) as SearchRequest);
+  // Layers: the k-th version of a resource within the batch goes to layer k.
+  const layers: number[][] = [];
+  const seen = new Map<string, number>();
+  resources.forEach((r, n) => {
+    if (!r) return;
+    const key = `${r.resourceType}/${r.id}`;
+    const k = seen.get(key) ?? 0;
+    seen.set(key, k + 1);
+    (layers[k] ??= []).push(n);
+  });
+  for (const layer of layers) {
+    const layerTypes = new Set<string>(layer.map((n) => (resources[n] as Resource).resourceType));
+    const wanted = distinct.map((c, k) => ({ c, k })).filter(({ c }) => layerTypes.has(c.split('?')[0].trim()));
+    const matched = await matchBatch(svc.db, layer.map((n) => resources[n] as Resource), wanted.map(({ k }) => searches[k]));
+    const byCriteria = new Map(wanted.map(({ c }, i) => [c, matched[i]]));
+    for (const n of layer) {
+      const r = resources[n] as Resource;
+      const key = `${r.resourceType}/${r.id}`;
+      out[n].targets = candidates.filter((c) => c.type === r.resourceType && byCriteria.get(c.criteria)?.has(key)).map((c) => c.target);
+    }
+  }
+  return out;
+}
+
+/** The targets of one event (see fanOutBatch). */
+export async function fanOut(svc: JobServices, e: ChangeEvent & { content?: string | null }): Promise<Target[]> {
+  return (await fanOutBatch(svc, [e]))[0].targets;
 }
 
 export function botSettings(svc: JobServices): BotSettings {
@@ -82,20 +129,34 @@ export function botSettings(svc: JobServices): BotSettings {
 }
 
 async function runBot(svc: JobServices, bot: Bot, e: ChangeEvent, resource: Resource): Promise<void> {
+  const event = { resource, now: svc.clock(), settings: botSettings(svc) };
+  // First a read-only run outside any transaction: when the bot has nothing to write (the common
+  // case), that is all. Its first write attempt ends this run (see readOnlyClient).
+  const dry = readOnlyClient(bot, svc.db, svc.config.referentialIntegrity);
+  try {
+    await bot.handler(event, dry.client);
+  } catch (err) {
+    if (!dry.wrote()) throw err;
+  }
+  if (!dry.wrote()) return;
   // The bot's writes and the idempotency row commit together: a retry never repeats them.
   await once(svc.db, eventKey(e), targetKey({ kind: 'bot', name: bot.name }), async (tx) => {
     const client = repositoryClient(bot, svc.db, tx, svc.config.referentialIntegrity);
-    await bot.handler({ resource, now: svc.clock(), settings: botSettings(svc) }, client);
+    await bot.handler(event, client);
   });
 }
 
-export async function deliver(svc: JobServices, e: ChangeEvent, target: Target): Promise<void> {
+/**
+ * Does one target's work for an event. `resource` is the event's version when the caller has it
+ * (read with the claim); otherwise it is loaded.
+ */
+export async function deliver(svc: JobServices, e: ChangeEvent, target: Target, resource?: Resource): Promise<void> {
   if (target.kind === 'platform') {
     const handler = PLATFORM.find((p) => p.name === target.name);
     if (handler) await handler.run(svc, e);
     return;
   }
-  const resource = await loadVersion(svc, e);
+  resource ??= await loadVersion(svc, e);
   if (!resource) return;
   if (target.kind === 'subscription') return deliverToSubscription(svc, target.name, e, resource);
   const bot = bots.find((b) => b.name === target.name);

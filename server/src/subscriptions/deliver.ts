@@ -8,6 +8,8 @@
  * the next success sets it `active` again.
  */
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
 import { systemContext } from '../context.ts';
 import { FhirRepository } from '../fhir/repo/repository.ts';
@@ -16,6 +18,45 @@ import { eventKey, type ChangeEvent } from '../jobs/events.ts';
 
 export const SUBSCRIPTION_SECRET_URL = 'http://clinic.example.org/fhir/StructureDefinition/subscription-secret';
 const TIMEOUT_MS = 10_000;
+/** How long a worker reuses a Subscription it read (a change reaches deliveries within this). */
+const SUBSCRIPTION_CACHE_MS = 1000;
+
+// Keep-alive connections to hook endpoints: one TCP (and TLS) handshake per endpoint, not per event.
+const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+
+/** POSTs `body` and resolves with the status code; rejects when the endpoint cannot be reached or times out. */
+function post(endpoint: string, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(endpoint);
+    const secure = url.protocol === 'https:';
+    const req = (secure ? https : http).request(url, {
+      method: 'POST', agent: secure ? agents.https : agents.http, timeout: TIMEOUT_MS,
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    }, (res) => {
+      res.resume(); // the answer's body is not used
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const cache = new Map<string, { sub: Subscription | undefined; at: number }>();
+/** Subscriptions this process saw fail: its next success re-reads and clears the error. */
+const failedHere = new Set<string>();
+
+async function subscriptionOf(svc: JobServices, id: string): Promise<Subscription | undefined> {
+  const hit = cache.get(id);
+  if (hit && Date.now() - hit.at < SUBSCRIPTION_CACHE_MS) return hit.sub;
+  const { rows } = await svc.db.query<{ content: string }>(
+    `SELECT content FROM resource WHERE type = 'Subscription' AND id = $1 AND NOT deleted`, [id], 'jobs_subscription_read');
+  const sub = rows[0] ? (JSON.parse(rows[0].content) as Subscription) : undefined;
+  if (cache.size > 10_000) cache.clear();
+  cache.set(id, { sub, at: Date.now() });
+  return sub;
+}
 
 export function signatureOf(secret: string, body: string): string {
   return 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
@@ -24,6 +65,7 @@ export function signatureOf(secret: string, body: string): string {
 /** Sets status/error on the Subscription when they change (so healthy deliveries write nothing). */
 export async function setSubscriptionStatus(svc: JobServices, id: string, status: 'active' | 'error', error?: string): Promise<void> {
   const repo = new FhirRepository(systemContext(), svc.db, { referentialIntegrity: false });
+  cache.delete(id);
   await repo.withTransaction(async (tx) => {
     const current = await tx.readResource<Subscription>('Subscription', id).catch(() => undefined);
     if (!current || current.status === 'off' || (current.status === status && (current.error ?? undefined) === error)) return;
@@ -33,8 +75,7 @@ export async function setSubscriptionStatus(svc: JobServices, id: string, status
 }
 
 export async function deliverToSubscription(svc: JobServices, subscriptionId: string, event: ChangeEvent, resource: Resource): Promise<void> {
-  const repo = new FhirRepository(systemContext(), svc.db, { referentialIntegrity: false });
-  const sub = await repo.readResource<Subscription>('Subscription', subscriptionId).catch(() => undefined);
+  const sub = await subscriptionOf(svc, subscriptionId);
   if (!sub || sub.status === 'off') return;
   const key = eventKey(event);
   if (sub.channel.type === 'websocket') {
@@ -56,15 +97,18 @@ export async function deliverToSubscription(svc: JobServices, subscriptionId: st
   if (secret) headers['x-signature'] = signatureOf(secret, body);
   let failure: string | undefined;
   try {
-    const res = await fetch(sub.channel.endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
-    await res.arrayBuffer().catch(() => undefined);
-    if (!res.ok) failure = `Endpoint answered ${res.status}`;
+    const status = await post(sub.channel.endpoint, headers, body);
+    if (status < 200 || status >= 300) failure = `Endpoint answered ${status}`;
   } catch (err) {
     failure = `Endpoint unreachable: ${(err as Error).message}`;
   }
   if (failure) {
+    failedHere.add(subscriptionId);
     await setSubscriptionStatus(svc, subscriptionId, 'error', `${failure} (${new Date().toISOString()}); retrying`);
     throw new Error(failure);
   }
-  if (sub.status === 'error') await setSubscriptionStatus(svc, subscriptionId, 'active');
+  if (sub.status === 'error' || failedHere.has(subscriptionId)) {
+    failedHere.delete(subscriptionId);
+    await setSubscriptionStatus(svc, subscriptionId, 'active');
+  }
 }

@@ -29,6 +29,72 @@ export function parseCriteria(criteria: string): SearchRequest {
   return req;
 }
 
+function needsOthers(searches: SearchRequest[]): boolean {
+  const deep = (filters: SearchRequest['filters']) => filters.some((f) => (f as { kind?: string }).kind === 'chain' || (f as { kind?: string }).kind === 'has');
+  return searches.some((s) => deep(s.filters) || (s.otherTypes ?? []).some((b) => deep(b.filters)));
+}
+
+/** `json_to_recordset` column list for an index table: res_type, res_id and its columns. */
+function recordsetColumns(table: (typeof INDEX_TABLES)[keyof typeof INDEX_TABLES]): string {
+  return ['res_type text', 'res_id text', ...table.columns.map((c, k) => `${c} ${table.types[k]}`)].join(', ');
+}
+
+/**
+ * Batch matching: for many resource versions at once (at most one version per resource), which
+ * of them each search matches. One query answers every (version, search) pair: the resource
+ * and index tables are shadowed by CTEs holding these versions (plus, when a search chains,
+ * every other resource's real rows), and each search becomes one `ARRAY(SELECT r.type || '/' ||
+ * r.id …)` column, evaluated with the search engine's own SQL. Returns, per search, the set of
+ * `Type/id` that match.
+ */
+export async function matchBatch(db: Queryable, resources: Resource[], searches: SearchRequest[]): Promise<Set<string>[]> {
+  if (searches.length === 0 || resources.length === 0) return searches.map(() => new Set());
+  const keys = resources.map((r) => `${r.resourceType}/${r.id}`);
+  if (new Set(keys).size !== keys.length) throw new Error('matchBatch takes at most one version per resource');
+  const params = new SqlParams();
+  const others = needsOthers(searches);
+  const versions: Record<string, unknown>[] = [];
+  const rowsByKind = new Map<string, Record<string, unknown>[]>();
+  for (const resource of resources) {
+    const index = extractIndexRows(resource);
+    versions.push({
+      type: resource.resourceType, id: resource.id, version: Number(resource.meta?.versionId ?? 1),
+      last_updated: resource.meta?.lastUpdated ?? new Date().toISOString(), content: JSON.stringify(resource), compartments: index.compartments,
+    });
+    for (const kind of INDEX_KINDS) {
+      const { columns } = INDEX_TABLES[kind];
+      const list = rowsByKind.get(kind) ?? rowsByKind.set(kind, []).get(kind)!;
+      for (const row of index[kind] as unknown as Record<string, unknown>[]) {
+        const record: Record<string, unknown> = { res_type: resource.resourceType, res_id: resource.id };
+        ROW_FIELDS[kind].forEach((field, k) => (record[columns[k]] = row[field] ?? null));
+        list.push(record);
+      }
+    }
+  }
+  // The batch's own (type, id) pairs, to hide their stored rows when other rows stay visible.
+  const batch = others ? `(SELECT * FROM unnest(${params.add(resources.map((r) => r.resourceType))}::text[], ${params.add(resources.map((r) => r.id))}::text[]))` : '';
+  const ctes = [
+    `resource AS NOT MATERIALIZED (
+      ${others ? `SELECT type, id, version, last_updated, deleted, content, compartments FROM resource WHERE (type, id) NOT IN ${batch}
+      UNION ALL ` : ''}SELECT type, id, version, last_updated, false AS deleted, content, compartments
+        FROM json_to_recordset(${params.add(JSON.stringify(versions))}::json) AS x(type text, id text, version int, last_updated timestamptz, content text, compartments text[]))`,
+  ];
+  for (const kind of INDEX_KINDS) {
+    const table = INDEX_TABLES[kind];
+    const names = table.columns.join(', ');
+    ctes.push(`${table.table} AS NOT MATERIALIZED (
+      ${others ? `SELECT res_type, res_id, ${names} FROM ${table.table} WHERE (res_type, res_id) NOT IN ${batch}
+      UNION ALL ` : ''}SELECT res_type, res_id, ${names} FROM json_to_recordset(${params.add(JSON.stringify(rowsByKind.get(kind) ?? []))}::json) AS x(${recordsetColumns(table)}))`);
+  }
+  const checks = searches.map((s, n) => `ARRAY(SELECT r.type || '/' || r.id FROM resource r WHERE ${whereSql(s, params, allowAll)}) AS m${n}`);
+  let sql = `WITH ${ctes.join(',\n')}\nSELECT ${checks.join(', ')}`;
+  // PostgreSQL refuses parameters it cannot type; some conditions bind values they do not use.
+  const used = new Set(sql.match(/\$\d+/g));
+  for (let n = 1; n <= params.values.length; n++) if (!used.has(`$${n}`)) sql += `, $${n}::text AS unused${n}`;
+  const { rows } = await db.query<Record<string, string[]>>(sql, params.values);
+  return searches.map((_, n) => new Set(rows[0][`m${n}`] ?? []));
+}
+
 /**
  * For each search (all of `resource`'s type), whether the stored version `resource` matches it.
  * `lastUpdated` is the version's meta.lastUpdated (for _lastUpdated criteria).
