@@ -9,6 +9,7 @@ import type { Database } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { PgliteDatabase } from '../src/db/pglite.ts';
 import { PostgresDatabase } from '../src/db/postgres.ts';
+import { setLogLevel } from '../src/log.ts';
 
 export type TestDbKind = 'postgres' | 'pglite';
 
@@ -49,6 +50,8 @@ export async function createPostgresDatabase(prefix = 't'): Promise<{ url: strin
 }
 
 export async function createTestDatabase(kind: TestDbKind = defaultTestDbKind()): Promise<TestDatabase> {
+  // Migration and server logs would drown the test report; TEST_LOG_LEVEL=info brings them back.
+  setLogLevel((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent');
   if (kind === 'pglite') {
     const db = await PgliteDatabase.open(undefined);
     await migrate(db);
