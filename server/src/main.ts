@@ -44,7 +44,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   });
   // Background jobs (in-process without Redis; the BullMQ dispatcher with it) and the websocket channel.
   const jobs = await startJobs(config, db, { role: 'server' });
-  const websocket = attachSubscriptionWebsocket(server, jobs.broadcaster);
+  const websocket = attachSubscriptionWebsocket(server, jobs.broadcaster, { db, issuer: app.auth.issuer, authRequired: config.authRequired });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info('server started', { port, database: db.kind, fhirBase: config.fhirBaseUrl });

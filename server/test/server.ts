@@ -15,6 +15,8 @@ export interface TestServer {
   config: Config;
   app: App;
   database: TestDatabase;
+  /** The listening HTTP server (e.g. to attach the websocket channel). */
+  http: http.Server;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function startTestServer(env: Record<string, string> = {}, kind?: T
     config,
     app,
     database,
+    http: server,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

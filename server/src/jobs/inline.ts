@@ -7,6 +7,7 @@
  */
 import { targetKey } from './events.ts';
 import { deleteEvents, type OutboxRow } from './outbox.ts';
+import { markGivenUp } from './queue-deliveries.ts';
 import { handOnEach } from './queue-events.ts';
 import type { JobServices } from './services.ts';
 import { deliver, fanOutBatch, type FannedOut } from './targets.ts';
@@ -53,8 +54,11 @@ export function inlineSink(svc: JobServices) {
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, work));
     await deleteEvents(svc.db, done);
+    const targetsOf = new Map(rows.map((row, n) => [row, fanned[n].targets]));
     await handOnEach(svc, failed.map((f) => f.row), async (row) => {
       throw failed.find((f) => f.row === row)?.error;
-    }, 'inline');
+    }, 'inline', (row, error) =>
+      // Only the targets that failed (handle() names each in the error).
+      markGivenUp(svc, { event: row, targets: (targetsOf.get(row) ?? []).filter((t) => error.includes(`${targetKey(t)}:`)) }, row.attempts, error));
   };
 }

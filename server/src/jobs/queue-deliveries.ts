@@ -10,6 +10,17 @@ import { targetKey, type ChangeEvent, type Target } from './events.ts';
 import { deadLetterJob, QUEUE_NAMES, workerOptions } from './queues.ts';
 import type { JobServices } from './services.ts';
 import { deliver } from './targets.ts';
+import { eventKey } from './events.ts';
+import { setSubscriptionStatus } from '../subscriptions/deliver.ts';
+import { log } from '../log.ts';
+
+/** After the last attempt: a Subscription shows that this event was given up (and dead-lettered). */
+export async function markGivenUp(svc: JobServices, job: Pick<DeliveryJob, 'event' | 'targets'>, attempts: number, error: string): Promise<void> {
+  for (const t of job.targets.filter((t) => t.kind === 'subscription')) {
+    await setSubscriptionStatus(svc, t.name, 'error', `Gave up delivering ${eventKey(job.event)} after ${attempts} attempts (kept in the dead-letter list): ${error}`.slice(0, 1000))
+      .catch((e) => log.error('could not record a given-up delivery', { error: (e as Error).message }));
+  }
+}
 
 export interface DeliveryJob {
   event: ChangeEvent;
@@ -39,7 +50,8 @@ export function startDeliveriesWorker(svc: JobServices, connection: Redis): Work
     workerOptions(svc.config, connection, DELIVERY_CONCURRENCY),
   );
   worker.on('failed', (job, err) => {
-    if (job) void deadLetterJob(svc.db, QUEUE_NAMES.deliveries, job, err);
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    void deadLetterJob(svc.db, QUEUE_NAMES.deliveries, job, err).then(() => markGivenUp(svc, job.data, job.attemptsMade, err.message));
   });
   worker.on('error', () => undefined);
   return worker;

@@ -36,7 +36,13 @@ async function handOn(svc: JobServices, queues: Queues, rows: OutboxRow[]): Prom
 }
 
 /** Failure of a whole batch: hand the events on one by one, so one bad event holds up no other. */
-export async function handOnEach(svc: JobServices, rows: OutboxRow[], one: (row: OutboxRow) => Promise<void>, queue: string): Promise<void> {
+export async function handOnEach(
+  svc: JobServices,
+  rows: OutboxRow[],
+  one: (row: OutboxRow) => Promise<void>,
+  queue: string,
+  onDead?: (row: OutboxRow, error: string) => Promise<void>,
+): Promise<void> {
   for (const row of rows) {
     try {
       await one(row);
@@ -46,6 +52,7 @@ export async function handOnEach(svc: JobServices, rows: OutboxRow[], one: (row:
         log.error('event dead-lettered after its last attempt', { event: eventKey(row), attempts: row.attempts });
         await deadLetter(svc.db, { queue, key: eventKey(row), data: eventOf(row), error, attempts: row.attempts });
         await deleteEvents(svc.db, [row.seq]);
+        await onDead?.(row, error);
       } else {
         log.warn('event failed; will retry', { event: eventKey(row), attempt: row.attempts, error });
         await retryLater(svc.db, row.seq, backoffDelay(svc.config.jobs.backoffMs, row.attempts), error);

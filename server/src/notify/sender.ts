@@ -5,12 +5,24 @@
  * mid-send) cannot know whether it left, so it marks the Communication `unknown` instead of
  * sending twice. The outcome is recorded on the Communication: `completed` with the Twilio SID,
  * or `not-done` with the reason.
+ *
+ * Who may make the platform send: a Communication asking to be sent costs money (SMS) and speaks
+ * in the clinic's name to whoever its recipient is, so it is sent only when the version asking
+ * (the current one, status `preparation`) was written by
+ *   - the platform itself (no author: server code, imports, Twilio callbacks),
+ *   - one of our bots (author `bot:<name>` of a bot listed in bots/index.ts), or
+ *   - a staff user: an account whose role is anything but `patient` (providers, receptionists,
+ *     admins; the role table decides which of them may create Communications at all).
+ * Patients (who may create Communications in their own compartment, e.g. messages to the clinic)
+ * and outside backend services cannot: such a Communication is left unsent and marked `not-done`
+ * with the reason, so nobody can text or e-mail arbitrary recipients through the platform.
  */
 import type { Communication, ContactPoint, Extension, Patient, Practitioner, PractitionerRole, Resource } from '@medplum/fhirtypes';
 import { systemContext } from '../context.ts';
 import { FhirRepository } from '../fhir/repo/repository.ts';
 import { claimSend, finishSend, releaseSend } from '../jobs/idempotency.ts';
 import type { JobServices } from '../jobs/services.ts';
+import { bots } from '../../../bots/index.ts';
 import { log } from '../log.ts';
 import { SmsRefusedError } from './twilio.ts';
 
@@ -53,6 +65,28 @@ async function record(repo: FhirRepository, c: Communication, change: Partial<Co
   await repo.update({ ...c, ...change } as Resource, { ifMatch: Number(c.meta?.versionId) });
 }
 
+/** Why the author of this version may not have it sent, or undefined when it may (see above). */
+export async function sendRefusal(svc: JobServices, c: Communication): Promise<string | undefined> {
+  const { rows } = await svc.db.query<{ author: string | null }>(
+    'SELECT author FROM resource_history WHERE type = $1 AND id = $2 AND version = $3',
+    ['Communication', c.id, Number(c.meta?.versionId)],
+    'notify_send_author',
+  );
+  if (rows.length === 0) return 'The version to send was not found';
+  const author = rows[0].author;
+  if (author === null) return undefined; // the platform
+  if (author.startsWith('bot:')) {
+    return bots.some((b) => `bot:${b.name}` === author) ? undefined : 'Written by an unknown bot';
+  }
+  const { rows: accounts } = await svc.db.query<{ role: string }>(
+    'SELECT role FROM account WHERE fhir_user = $1 OR id = $1',
+    [author],
+    'notify_send_author_role',
+  );
+  if (accounts.some((a) => a.role !== 'patient')) return undefined;
+  return 'Only the clinic (staff, the platform and its bots) may send SMS or e-mail; this Communication was not written by one of them';
+}
+
 export async function sendCommunication(svc: JobServices, id: string): Promise<void> {
   const repo = new FhirRepository(systemContext(), svc.db, { referentialIntegrity: false });
   const c = await repo.readResource<Communication>('Communication', id).catch(() => undefined);
@@ -60,6 +94,12 @@ export async function sendCommunication(svc: JobServices, id: string): Promise<v
   const kind = mediumOf(c);
   if (!kind) return;
   const key = `Communication/${id}`;
+  const refusal = await sendRefusal(svc, c);
+  if (refusal) {
+    log.warn('Communication not sent: its author may not send', { communication: key });
+    await record(repo, c, { status: 'not-done', statusReason: { text: refusal } });
+    return;
+  }
   const claim = await claimSend(svc.db, key, 'send');
   if (claim === 'done') return;
   if (claim === 'in-doubt') {
