@@ -48,10 +48,16 @@ export async function hasGrant(db: Queryable, patientId: string, practitionerId:
 }
 
 /**
- * SQL (for access predicates) of the compartments a practitioner may see now, as a text[]
- * expression: {"Patient/1", "Patient/7", …}. Uncorrelated, so PostgreSQL evaluates it once per query.
+ * SQL condition (for access predicates) that a row of resource alias `alias` belongs to the
+ * compartment of a patient the practitioner may see now. A correlated EXISTS: for each of the
+ * row's compartments (one, usually) one probe of care_grant_practitioner (practitioner_id,
+ * patient_id), so the cost per row does not grow with the practitioner's number of grants.
+ * (It replaced `compartments && ARRAY(SELECT 'Patient/' || patient_id …)`, whose overlap test
+ * compares every compartment with every grant: ~0.1 ms per row for a GP with 2,000 patients.)
  */
-export function grantedCompartmentsSql(practitionerParam: string): string {
-  return `ARRAY(SELECT 'Patient/' || g.patient_id FROM care_grant g
-     WHERE g.practitioner_id = ${practitionerParam} AND g.active AND g.starts <= now() AND g.ends > now())`;
+export function grantedRowSql(alias: string, practitionerParam: string): string {
+  return `EXISTS (SELECT 1 FROM unnest(${alias}.compartments) AS care_c(compartment)
+     JOIN care_grant care_g ON care_g.patient_id = substr(care_c.compartment, 9)
+     WHERE care_c.compartment LIKE 'Patient/%' AND care_g.practitioner_id = ${practitionerParam}
+       AND care_g.active AND care_g.starts <= now() AND care_g.ends > now())`;
 }

@@ -21,7 +21,7 @@ import { forbidden, notFound } from '../fhir/outcomes.ts';
 import type { SqlParams } from '../fhir/search/sql-params.ts';
 import { extractIndexRows } from '../fhir/search/extract.ts';
 import { DIRECTORY_TYPES, ROLE_POLICIES, type RolePolicy } from '../access/role-policy.ts';
-import { grantedCompartmentsSql, hasGrant } from './grants.ts';
+import { grantedRowSql, hasGrant } from './grants.ts';
 
 /** Roles bound by the care relationship (provider–patient grants and authorship). */
 export const TREATING_ROLES = new Set(['gp', 'specialist', 'nurse', 'head-nurse', 'physiotherapist', 'pathologist', 'radiographer']);
@@ -91,7 +91,7 @@ export class CarePolicy implements AccessPolicy {
   private roleCondition(type: string, alias: string, params: SqlParams): string | undefined {
     const role = this.caller.role;
     if (this.practitionerId !== undefined) {
-      return `${alias}.compartments && ${grantedCompartmentsSql(params.add(this.practitionerId))}`;
+      return grantedRowSql(alias, params.add(this.practitionerId));
     }
     if (role === 'pharmacist') return type === 'Patient' || MEDICATION_TYPES.has(type) ? undefined : 'FALSE';
     if (role === 'admin' || role === 'hr' || role === 'receptionist') return ADMIN_VISIBLE.has(type) ? undefined : 'FALSE';
