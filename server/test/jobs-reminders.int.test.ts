@@ -121,4 +121,46 @@ describe('SMS reminders', () => {
     const texts = fake.messages.slice(before).map((m) => [m.to, m.body.slice(0, 12)]);
     expect(texts).toEqual([['+61433333331', "You're next!"], ['+61433333330', "You're next!"]]);
   });
+
+  it('texts a patient who checks in behind others their place in the queue, and "you\'re next" when they reach the head', async () => {
+    const practitioner = await create({ resourceType: 'Practitioner', name: [{ family: 'Queue' }] });
+    const day = new Date(Date.now() + 2 * 86_400_000);
+    day.setUTCHours(0, 0, 0, 0);
+    const phones = ['+61444444440', '+61444444441', '+61444444442'];
+    const appts: any[] = [];
+    for (const [i, phone] of phones.entries()) {
+      const p = await create({ resourceType: 'Patient', telecom: [{ system: 'sms', value: phone }] });
+      const s = new Date(day.getTime() + i * 30 * 60_000);
+      appts.push(await create({
+        resourceType: 'Appointment', status: 'booked', start: s.toISOString(), end: new Date(s.getTime() + 30 * 60_000).toISOString(),
+        participant: [{ actor: { reference: `Patient/${p.id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${practitioner.id}` }, status: 'accepted' }],
+      }));
+    }
+    const before = fake.messages.length;
+    const texts = () => fake.messages.slice(before).map((m) => [m.to, m.body]);
+    const put = async (n: number, status: string) => {
+      const res = await fetchJson(`${server.fhir}/Appointment/${appts[n].id}`, { method: 'PUT', body: { ...appts[n], status } });
+      expect(res.status).toBe(200);
+      appts[n] = res.body;
+    };
+    // The first patient arrives: head of the queue, "next".
+    await put(0, 'arrived');
+    await waitFor(() => texts().length >= 1, 20_000, 'first text');
+    // The third checks in behind: number 2.
+    await put(2, 'checked-in');
+    await waitFor(() => texts().length >= 2, 20_000, 'position text');
+    // The second arrives: ahead of the third (earlier appointment), number 2.
+    await put(1, 'arrived');
+    await waitFor(() => texts().length >= 3, 20_000, 'second position text');
+    // The first is seen: the second is now at the head, "next".
+    await put(0, 'fulfilled');
+    await waitFor(() => texts().length >= 4, 20_000, 'next text');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(texts()).toEqual([
+      [phones[0], "You're next! Please make your way to reception."],
+      [phones[2], "You're checked in. You are number 2 in the queue; we will text you when you're next."],
+      [phones[1], "You're checked in. You are number 2 in the queue; we will text you when you're next."],
+      [phones[1], "You're next! Please make your way to reception."],
+    ]);
+  });
 });
