@@ -7,6 +7,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { SqlParams } from '../fhir/search/sql-params.ts';
+import type { Queryable } from '../db/database.ts';
 
 export type Interaction = 'read' | 'vread' | 'search' | 'history' | 'create' | 'update' | 'patch' | 'delete';
 
@@ -21,9 +22,10 @@ export interface AccessPolicy {
   visibleRows(type: string, alias: string, params: SqlParams): string | undefined;
   /**
    * Checks a write: `next` is the version about to be stored (undefined for a delete),
-   * `previous` the current one (undefined for a create). Throws to refuse.
+   * `previous` the current one (undefined for a create). Throws to refuse. Any lookups go
+   * through `q`, the write's own connection (an embedded database has only one).
    */
-  checkWrite(type: string, next: Resource | undefined, previous: Resource | undefined): Promise<void> | void;
+  checkWrite(type: string, next: Resource | undefined, previous: Resource | undefined, q: Queryable): Promise<void> | void;
 }
 
 /** The platform's own policy: everything is allowed. */

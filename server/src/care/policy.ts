@@ -98,8 +98,8 @@ export class CarePolicy implements AccessPolicy {
     return undefined;
   }
 
-  async checkWrite(type: string, next: Resource | undefined, previous: Resource | undefined): Promise<void> {
-    await this.base.checkWrite(type, next, previous);
+  async checkWrite(type: string, next: Resource | undefined, previous: Resource | undefined, q: Queryable): Promise<void> {
+    await this.base.checkWrite(type, next, previous, q);
     // A role that may not see a type's records may not write them either, unless its row of the
     // role-policy table names the type (a receptionist's check-in Encounter); `*` rows do not.
     const role = this.caller.role;
@@ -112,29 +112,29 @@ export class CarePolicy implements AccessPolicy {
     if (next) {
       for (const compartment of extractIndexRows(next).compartments) {
         const patientId = compartment.slice('Patient/'.length);
-        if (!(await this.granted(patientId))) throw notFound(`${compartment} not found`);
+        if (!(await this.granted(q, patientId))) throw notFound(`${compartment} not found`);
       }
     }
     if (previous && !NON_CLINICAL.has(type)) {
-      const author = await this.authorOf(type, previous.id as string);
+      const author = await this.authorOf(q, type, previous.id as string);
       if (author !== this.caller.fhirUser) {
         throw forbidden(`Only the author of this ${type} may change or delete it`);
       }
     }
   }
 
-  private async granted(patientId: string): Promise<boolean> {
+  private async granted(q: Queryable, patientId: string): Promise<boolean> {
     let ok = this.grantCache.get(patientId);
     if (ok === undefined) {
-      ok = this.practitionerId ? await hasGrant(this.db, patientId, this.practitionerId) : false;
+      ok = this.practitionerId ? await hasGrant(q, patientId, this.practitionerId) : false;
       this.grantCache.set(patientId, ok);
     }
     return ok;
   }
 
   /** Who wrote the first version of a resource (its author for authorship rules). */
-  private async authorOf(type: string, id: string): Promise<string | undefined> {
-    const { rows } = await this.db.query<{ author: string | null }>(
+  private async authorOf(q: Queryable, type: string, id: string): Promise<string | undefined> {
+    const { rows } = await q.query<{ author: string | null }>(
       'SELECT author FROM resource_history WHERE type = $1 AND id = $2 AND version = 1',
       [type, id],
       'care_author_of',

@@ -293,7 +293,7 @@ export class FhirRepository {
     const lastUpdated = new Date().toISOString();
     for (let i = 0; i < resources.length; i++) {
       let stamped = stamp(resources[i], ids?.[i] ?? randomUUID(), 1, lastUpdated);
-      await this.access.checkWrite(stamped.resourceType, stamped, undefined);
+      await this.access.checkWrite(stamped.resourceType, stamped, undefined, this.q);
       const hooked = await runBeforeWrite(this, stamped.resourceType, stamped, undefined);
       if (hooked && hooked !== stamped) stamped = stamp(hooked, stamped.id as string, 1, lastUpdated);
       const row = this.prepareVersion(stamped, 1, lastUpdated, 'POST', false);
@@ -328,7 +328,7 @@ export class FhirRepository {
     return this.withTransaction(async (repo) => {
       const current = await repo.lockCurrent(type, id);
       if (repo.restricted && current && !(await repo.readVersion(type, id))) throw notFound(`${type}/${id} not found`);
-      if (current && !current.deleted) await repo.access.checkWrite(type, undefined, JSON.parse(current.content as string));
+      if (current && !current.deleted) await repo.access.checkWrite(type, undefined, JSON.parse(current.content as string), repo.q);
       if (ifMatch !== undefined && current?.version !== ifMatch) {
         throw preconditionFailed(`Version mismatch: ${type}/${id} is at version ${current?.version ?? 'none'}, not ${ifMatch}`);
       }
@@ -385,7 +385,7 @@ export class FhirRepository {
     const lastUpdated = new Date().toISOString();
     let stamped = stamp(resource, resource.id as string, version, lastUpdated);
     const previous = current && !current.deleted ? (JSON.parse(current.content as string) as Resource) : undefined;
-    await this.access.checkWrite(stamped.resourceType, stamped, previous);
+    await this.access.checkWrite(stamped.resourceType, stamped, previous, this.q);
     const hooked = await runBeforeWrite(this, stamped.resourceType, stamped, previous);
     if (hooked && hooked !== stamped) stamped = stamp(hooked, resource.id as string, version, lastUpdated);
     const row = this.prepareVersion(stamped, version, lastUpdated, options.method, current !== undefined);
