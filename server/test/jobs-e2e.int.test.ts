@@ -194,7 +194,7 @@ describe('rest-hook Subscriptions', () => {
     const s = await subscription(sub.id);
     expect(s.status).toBe('error');
     expect(s.error).toMatch(new RegExp(`Gave up delivering ${key} after ${ATTEMPTS} attempts`));
-    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_event')).rows[0].n).toBe(0);
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_event WHERE res_id = $1', [appt.id])).rows[0].n).toBe(0);
   }, 60_000);
 
   it('refuses a Subscription whose criteria are not a valid search, saying why', async () => {

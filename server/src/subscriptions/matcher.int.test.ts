@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/db.ts';
 import { loadDefinitions } from '../fhir/definitions.ts';
 import { FhirRepository } from '../fhir/repo/repository.ts';
 import { systemContext } from '../context.ts';
-import { matchAll, parseCriteria } from './matcher.ts';
+import { matchAll, matchBatch, parseCriteria } from './matcher.ts';
 
 let t: TestDatabase;
 let repo: FhirRepository;
@@ -44,6 +44,32 @@ describe('criteria matching at change time', () => {
     const cancelled = (await repo.update({ ...appt, status: 'cancelled' })).resource;
     expect(await matches(appt, 'Appointment?status=booked')).toEqual([true]);
     expect(await matches(cancelled, 'Appointment?status=booked', 'Appointment?status=cancelled')).toEqual([false, true]);
+  });
+
+  it('answers a whole batch of versions in one query, as one query per version would', async () => {
+    const ann = (await repo.create({ resourceType: 'Patient', name: [{ family: 'Batch', given: ['Ann'] }] })).resource;
+    const bob = (await repo.create({ resourceType: 'Patient', name: [{ family: 'Batch', given: ['Bob'] }] })).resource;
+    const appts: Resource[] = [];
+    for (const [n, [who, status]] of ([[ann, 'booked'], [bob, 'booked'], [ann, 'cancelled'], [bob, 'arrived']] as const).entries()) {
+      appts.push((await repo.create<Appointment>({
+        resourceType: 'Appointment', status, start: `2030-02-0${n + 1}T10:00:00Z`, end: `2030-02-0${n + 1}T10:30:00Z`,
+        participant: [{ actor: { reference: `Patient/${who.id}` }, status: 'accepted' }],
+      })).resource);
+    }
+    const batch = [...appts, ann, bob];
+    const criteria = [
+      'Appointment?status=booked', `Appointment?patient=Patient/${ann.id}`, 'Appointment?status=booked,arrived&date=ge2030-02-02',
+      'Appointment?patient.name=bob', 'Patient?given=ann', 'Patient?family=batch', 'Appointment?status:not=booked',
+    ];
+    const searches = criteria.map(parseCriteria);
+    const sets = await matchBatch(t.db, batch, searches);
+    for (const r of batch) {
+      const one = await matchAll(t.db, r, searches);
+      expect(sets.map((set) => set.has(`${r.resourceType}/${r.id}`)), `${r.resourceType}/${r.id}`).toEqual(one.map((m, k) => m && searches[k].resourceType === r.resourceType));
+    }
+    expect(sets[0].size).toBe(2);
+    expect([...sets[5]].sort()).toEqual([`Patient/${ann.id}`, `Patient/${bob.id}`].sort());
+    await expect(matchBatch(t.db, [ann, ann], searches)).rejects.toThrow(/one version per resource/);
   });
 
   it('refuses malformed criteria', () => {
