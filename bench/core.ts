@@ -6,13 +6,16 @@
  * (10), BENCH_INGEST_BUNDLES (how many patient bundles to ingest; all by default),
  * BENCH_INGEST_CONCURRENCY (bundles in flight, 4), SYNTHEA_DIR.
  */
+import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
 import { measure, percentile, printScenario, type BenchServer, type ScenarioResult } from './harness.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const SYNTHEA_DIR = process.env.SYNTHEA_DIR ?? '/work/shared/fixtures/synthea';
+/** The repository's root; the shared fixtures sit beside it (../shared). */
+const REPO_ROOT_URL = new URL('../', import.meta.url);
+const SYNTHEA_DIR = process.env.SYNTHEA_DIR ?? fileURLToPath(new URL('../shared/fixtures/synthea', REPO_ROOT_URL));
 const INGEST_CONCURRENCY = Number(process.env.BENCH_INGEST_CONCURRENCY ?? 4);
 const FHIR_JSON = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
 

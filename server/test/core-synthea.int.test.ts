@@ -1,17 +1,20 @@
 /**
- * The Synthea load: all 81 bundles of /work/shared/fixtures/synthea posted to the real app on
+ * The Synthea load: all 81 bundles of ../shared/fixtures/synthea posted to the real app on
  * PostgreSQL (referential integrity on), the hospital and practitioner batches first, then the
  * patient transactions a few at a time. Afterwards every reference in every stored resource
  * must resolve: no urn:uuid or conditional reference left, every local one pointing at a
  * stored, not deleted resource, every "#x" at a contained resource.
  */
+import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLocalReference, visitReferences } from '../src/fhir/references.ts';
 import { startTestServer, type TestServer } from './server.ts';
 
-const FIXTURES = process.env.SYNTHEA_DIR ?? '/work/shared/fixtures/synthea';
+/** The repository's root; the shared fixtures sit beside it (../shared). */
+const REPO_ROOT_URL = new URL('../../', import.meta.url);
+const FIXTURES = process.env.SYNTHEA_DIR ?? fileURLToPath(new URL('../shared/fixtures/synthea', REPO_ROOT_URL));
 const CONCURRENT_BUNDLES = 3;
 
 let server: TestServer;

