@@ -8,6 +8,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { SqlParams } from '../fhir/search/sql-params.ts';
 import type { Queryable } from '../db/database.ts';
+import type { StoredVersion } from '../fhir/repo/repository.ts';
 
 export type Interaction = 'read' | 'vread' | 'search' | 'history' | 'create' | 'update' | 'patch' | 'delete';
 
@@ -26,6 +27,11 @@ export interface AccessPolicy {
    * through `q`, the write's own connection (an embedded database has only one).
    */
   checkWrite(type: string, next: Resource | undefined, previous: Resource | undefined, q: Queryable): Promise<void> | void;
+  /**
+   * Optional: the versions a read, search or history returns, as this caller may see them —
+   * for elements only some of those who see the resource may see (e.g. a video room link).
+   */
+  redact?(versions: StoredVersion[], q: Queryable): Promise<StoredVersion[]>;
 }
 
 /** The platform's own policy: everything is allowed. */

@@ -17,6 +17,7 @@ import { parseSearch } from '../fhir/search/parse.ts';
 import { FhirRouter } from '../fhir/router.ts';
 import { AuditTrail } from './audit.ts';
 import { CarePolicy } from './policy.ts';
+import { VIRTUAL_SERVICE_URL } from '../scheduling/codes.ts';
 
 let tdb: TestDatabase;
 let platform: FhirRepository;
@@ -223,6 +224,22 @@ describe('break-glass', () => {
     // A patient cannot break glass.
     const byPatient = await router.handle({ method: 'POST', path: `/Patient/${ids.tony}/$break-glass`, query: {}, headers: {}, body: { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'x' }] } }, tony());
     expect(byPatient.status).toBe(403);
+  });
+});
+
+describe('video room links', () => {
+  it('are shown to the appointment\'s participants only', async () => {
+    const room = 'https://meet.example/clinic-test-room';
+    const appt = appointment(ids.tony, ids.jackA, ids.jack, 25);
+    appt.extension = [{ url: VIRTUAL_SERVICE_URL, extension: [{ url: 'addressUrl', valueUrl: room }] }];
+    const id = await create(appt);
+    const linkSeenBy = async (repo: FhirRepository) => ((await repo.read('Appointment', id)).content as string).includes(room);
+    expect(await linkSeenBy(tony())).toBe(true);
+    expect(await linkSeenBy(jack())).toBe(true);
+    // The radiographer may see Tony's appointments (a grant), but is not in this one.
+    expect(await linkSeenBy(radiographer())).toBe(false);
+    const found = await radiographer().search(parseSearch('Appointment', { _id: id }));
+    expect(found.matches[0].content).not.toContain(room);
   });
 });
 

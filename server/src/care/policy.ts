@@ -22,6 +22,8 @@ import type { SqlParams } from '../fhir/search/sql-params.ts';
 import { extractIndexRows } from '../fhir/search/extract.ts';
 import { DIRECTORY_TYPES, ROLE_POLICIES, type RolePolicy } from '../access/role-policy.ts';
 import { grantedRowSql, hasGrant } from './grants.ts';
+import { VideoLinkFilter } from './video-links.ts';
+import type { StoredVersion } from '../fhir/repo/repository.ts';
 
 /** Roles bound by the care relationship (provider–patient grants and authorship). */
 export const TREATING_ROLES = new Set(['gp', 'specialist', 'nurse', 'head-nurse', 'physiotherapist', 'pathologist', 'radiographer']);
@@ -44,6 +46,7 @@ export class CarePolicy implements AccessPolicy {
   /** The caller's Practitioner id, for treating roles. */
   private readonly practitionerId: string | undefined;
   private readonly grantCache = new Map<string, boolean>();
+  private readonly videoLinks: VideoLinkFilter;
 
   constructor(base: AccessPolicy, caller: Caller, db: Queryable) {
     this.base = base;
@@ -51,6 +54,13 @@ export class CarePolicy implements AccessPolicy {
     this.db = db;
     const m = /^Practitioner\/([^/]+)$/.exec(caller.fhirUser ?? '');
     this.practitionerId = caller.role && TREATING_ROLES.has(caller.role) ? (m?.[1] ?? '') : undefined;
+    this.videoLinks = new VideoLinkFilter(caller);
+  }
+
+  /** Video room links only for the appointment's participants (and the base policy's own rule). */
+  async redact(versions: StoredVersion[], q: Queryable): Promise<StoredVersion[]> {
+    const base = this.base.redact ? await this.base.redact(versions, q) : versions;
+    return this.videoLinks.apply(base, q);
   }
 
   checkInteraction(type: string | undefined, interaction: Interaction): void {

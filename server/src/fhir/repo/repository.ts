@@ -177,7 +177,12 @@ export class FhirRepository {
     if (!row) throw notFound(`${type}/${id} not found`);
     if (row.deleted) throw gone(`${type}/${id} was deleted`);
     this.context.audit?.read(this.context, 'read', [row]);
-    return row;
+    return (await this.redacted([row]))[0];
+  }
+
+  /** Versions as this caller may see them (the policy may hide elements, e.g. video room links). */
+  private async redacted(versions: StoredVersion[]): Promise<StoredVersion[]> {
+    return this.access.redact && versions.length ? this.access.redact(versions, this.q) : versions;
   }
 
   async readResource<T extends Resource = Resource>(type: string, id: string): Promise<T> {
@@ -200,7 +205,7 @@ export class FhirRepository {
     if (!row) throw notFound(`${type}/${id}/_history/${version} not found`);
     if (row.deleted) throw gone(`${type}/${id}/_history/${version} is a deletion`);
     this.context.audit?.read(this.context, 'vread', [row]);
-    return row;
+    return (await this.redacted([row]))[0];
   }
 
   async search(request: SearchRequest): Promise<SearchResult> {
@@ -209,7 +214,8 @@ export class FhirRepository {
     }
     const result = await runSearch(this.q, request, this.access);
     this.context.audit?.read(this.context, 'search-type', [...result.matches, ...result.included]);
-    return result;
+    if (!this.access.redact) return result;
+    return { ...result, matches: await this.redacted(result.matches), included: await this.redacted(result.included) };
   }
 
   /**
@@ -228,7 +234,7 @@ export class FhirRepository {
     }
     const page = await readHistory(this.q, query);
     this.context.audit?.read(this.context, 'history', page.versions);
-    return page;
+    return this.access.redact ? { ...page, versions: await this.redacted(page.versions) } : page;
   }
 
   // ---------------------------------------------------------------- writes
