@@ -27,7 +27,7 @@ const ids: Record<string, string> = {};
 function repoFor(role: Role, fhirUser: string, scopes = ['user/*.cruds']): FhirRepository {
   const caller: Caller = { subject: fhirUser, fhirUser, role, scopes };
   const patient = role === 'patient' ? fhirUser.split('/')[1] : undefined;
-  const access = new CarePolicy(new SmartPolicy({ scopes, role, fhirUser, patient }), caller, tdb.db);
+  const access = new CarePolicy(new SmartPolicy({ scopes, role, fhirUser, patient }), caller);
   return new FhirRepository({ requestId: 'test', caller, access, audit }, tdb.db, { referentialIntegrity: true });
 }
 

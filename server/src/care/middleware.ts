@@ -21,7 +21,7 @@ export function createCare(db: Database): Care {
     middleware(_req, res, next) {
       const ctx = res.locals.context as RequestContext;
       if (ctx.caller) {
-        ctx.access = new CarePolicy(ctx.access ?? allowAll, ctx.caller, db);
+        ctx.access = new CarePolicy(ctx.access ?? allowAll, ctx.caller);
         ctx.audit = audit;
       }
       next();

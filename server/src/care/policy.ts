@@ -42,16 +42,14 @@ export function isCompartmentType(type: string): boolean {
 export class CarePolicy implements AccessPolicy {
   private readonly base: AccessPolicy;
   private readonly caller: Caller;
-  private readonly db: Queryable;
   /** The caller's Practitioner id, for treating roles. */
   private readonly practitionerId: string | undefined;
   private readonly grantCache = new Map<string, boolean>();
   private readonly videoLinks: VideoLinkFilter;
 
-  constructor(base: AccessPolicy, caller: Caller, db: Queryable) {
+  constructor(base: AccessPolicy, caller: Caller) {
     this.base = base;
     this.caller = caller;
-    this.db = db;
     const m = /^Practitioner\/([^/]+)$/.exec(caller.fhirUser ?? '');
     this.practitionerId = caller.role && TREATING_ROLES.has(caller.role) ? (m?.[1] ?? '') : undefined;
     this.videoLinks = new VideoLinkFilter(caller);

@@ -31,7 +31,7 @@ export async function handleLaunch(issuer: Issuer, db: Database, req: Request, r
   // The patient must be one this practitioner may see (CARE: a care relationship); otherwise it
   // is answered like a patient that does not exist.
   const caller = { subject: claims.sub, fhirUser: claims.fhirUser, role: claims.role, scopes: ['user/Patient.rs'] };
-  const access = new CarePolicy(new SmartPolicy({ scopes: caller.scopes, role: claims.role && isRole(claims.role) ? claims.role : undefined, fhirUser: claims.fhirUser }), caller, db);
+  const access = new CarePolicy(new SmartPolicy({ scopes: caller.scopes, role: claims.role && isRole(claims.role) ? claims.role : undefined, fhirUser: claims.fhirUser }), caller);
   const visible = await new FhirRepository({ ...systemContext(), caller, access }, db, { referentialIntegrity: true }).readVersion('Patient', patient);
   if (!visible || visible.deleted) throw new OAuthError('invalid_request', 'No such patient');
   const id = randomToken(18);

@@ -17,7 +17,7 @@ export async function pickerPatients(db: Database, account: Account, name: strin
   // CARE narrows it further to the clinician's own patients (a care relationship).
   const caller = { subject: account.id, fhirUser: account.fhirUser ?? undefined, role: account.role, scopes: ['user/Patient.rs'] };
   const smart = new SmartPolicy({ scopes: caller.scopes, role: account.role, fhirUser: caller.fhirUser });
-  const ctx = { ...systemContext(), caller, access: new CarePolicy(smart, caller, db) };
+  const ctx = { ...systemContext(), caller, access: new CarePolicy(smart, caller) };
   const repo = new FhirRepository(ctx, db, { referentialIntegrity: true });
   const query: Record<string, string> = { _count: '20', _sort: 'name' };
   if (name.trim()) query.name = name.trim().slice(0, 100);

@@ -55,7 +55,7 @@ async function contextFor(options: WebsocketAuthOptions, token: string | undefin
   }
   ctx.caller = callerOf(claims);
   const smart = new SmartPolicy({ scopes: ctx.caller.scopes, role: claims.role && isRole(claims.role) ? claims.role : undefined, fhirUser: claims.fhirUser, patient: claims.patient });
-  ctx.access = new CarePolicy(smart, ctx.caller, options.db);
+  ctx.access = new CarePolicy(smart, ctx.caller);
   return { ctx, exp: claims.exp };
 }
 

@@ -94,7 +94,7 @@ try {
 
   // Plans of one such query, without and with the GP's predicates.
   const req = parseSearch('Observation', { subject: `Patient/${granted[0]}`, code: `http://loinc.org|${CODES[0]}` });
-  const gpPolicy = new CarePolicy(new SmartPolicy({ scopes: ['user/*.cruds'], role: 'gp', fhirUser: `Practitioner/${practitionerId}` }), { subject: 'x', fhirUser: `Practitioner/${practitionerId}`, role: 'gp', scopes: ['user/*.cruds'] }, db);
+  const gpPolicy = new CarePolicy(new SmartPolicy({ scopes: ['user/*.cruds'], role: 'gp', fhirUser: `Practitioner/${practitionerId}` }), { subject: 'x', fhirUser: `Practitioner/${practitionerId}`, role: 'gp', scopes: ['user/*.cruds'] });
   for (const [name, access] of [['platform', allowAll], ['gp', gpPolicy]] as const) {
     const page = pageSql(req, access);
     const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${page.sql}`, page.params);
