@@ -54,7 +54,9 @@ export async function startJobs(config: Config, db: Database, options: StartJobs
       await queues.close();
       connection.disconnect();
     });
-    dispatcher = new Dispatcher(db, { sink: bullmqSink(services, queues), listenUrl });
+    // The BullMQ sink holds claimed events only while it fans them out and adds their jobs (well
+    // under a second), so a dead dispatcher's events come back after a short lease.
+    dispatcher = new Dispatcher(db, { sink: bullmqSink(services, queues), listenUrl, leaseMs: 15_000 });
     if (options.role === 'worker' || config.jobs.inlineWorkers) {
       const workerConnection = redisConnection(config.redisUrl);
       await upsertSchedulers(services, queues);
