@@ -20,6 +20,8 @@ export interface DispatcherOptions {
   /** How long claimed events stay with this dispatcher before others may take them. */
   leaseMs?: number;
   pollMs?: number;
+  /** After a wake-up by a write, wait this long so one claim gathers the writes that follow. */
+  gatherMs?: number;
 }
 
 export class Dispatcher {
@@ -34,7 +36,7 @@ export class Dispatcher {
 
   constructor(db: Database, options: DispatcherOptions) {
     this.db = db;
-    this.options = { batchSize: 200, leaseMs: 60_000, pollMs: db.kind === 'pglite' ? 200 : 1000, ...options };
+    this.options = { batchSize: 200, leaseMs: 60_000, pollMs: db.kind === 'pglite' ? 200 : 1000, gatherMs: 10, ...options };
   }
 
   async start(): Promise<void> {
@@ -73,15 +75,20 @@ export class Dispatcher {
         // Claimed rows come back when their lease ends; nothing is lost.
         if (this.running) log.error('outbox dispatch failed', { error: (err as Error).message });
       }
-      if (claimed === this.options.batchSize || this.kicked) continue; // more are (or may be) waiting
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      if (claimed === this.options.batchSize) continue; // more are waiting
+      if (!this.kicked) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.options.pollMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+      // Woken by a write: let a few more commits land so one claim carries them all (under load
+      // this turns one round of claim, match and hand-off per event into one per batch).
+      if (this.kicked && this.running && this.options.gatherMs > 0) await new Promise((r) => setTimeout(r, this.options.gatherMs));
     }
   }
 
