@@ -24,6 +24,7 @@ import { KeyStore } from '../server/src/oauth/keys.ts';
 import { KEY_GRACE_MS, KEY_ROTATE_MS } from '../server/src/oauth/settings.ts';
 import { signAccessToken } from '../server/src/oauth/tokens.ts';
 import { percentile, printScenario, type BenchServer, type ScenarioResult } from './harness.ts';
+import { rng } from '../seed/generate.ts';
 
 const PATIENTS = Number(process.env.BENCH_BOOKING_PATIENTS ?? 500);
 const POOL = Number(process.env.BENCH_BOOKING_SLOTS ?? 250);
@@ -31,18 +32,6 @@ const ATTEMPTS = Number(process.env.BENCH_BOOKING_ATTEMPTS ?? 5);
 const PROVIDERS = Number(process.env.BENCH_BOOKING_PROVIDERS ?? 4);
 const FHIR_JSON = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
 const EVERY_DAY = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-
-/** Deterministic PRNG (mulberry32), so runs pick the same sequence of slots. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 async function transaction(server: BenchServer, resources: object[]): Promise<string[]> {
   const entry = resources.map((resource) => ({ resource, request: { method: 'POST', url: (resource as { resourceType: string }).resourceType } }));

@@ -16,6 +16,7 @@ import type { OperationDefinitionSummary } from './index.ts';
 import type { StoredVersion } from '../repo/repository.ts';
 import { getResourceTypes, isResourceType, patientCompartmentParamsOf } from '../definitions.ts';
 import { badRequest } from '../outcomes.ts';
+import { queryString } from '../router.ts';
 import { searchsetBundle } from '../bundles.ts';
 import { newContext } from '../search/sql.ts';
 import { visibleSql } from '../search/filters.ts';
@@ -68,16 +69,6 @@ function rawParams(query: QueryParams, body: unknown): QueryParams {
   return out;
 }
 
-/** Query string of `query` (repeated keys kept). */
-function queryString(query: QueryParams): string {
-  const sp = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) {
-    if (v === undefined) continue;
-    for (const item of Array.isArray(v) ? v : [v]) sp.append(k, item);
-  }
-  const s = sp.toString();
-  return s ? `?${s}` : '';
-}
 
 function parseParams(raw: QueryParams): EverythingParams {
   const out: EverythingParams = { count: EVERYTHING_MAX_COUNT };
