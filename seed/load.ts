@@ -93,9 +93,12 @@ export async function loadDemoData(db: Database, now = Date.now()): Promise<Demo
   const take = (patient: string, role: PractitionerRole, t: number) => busy.add(`${patient}@${t}`).add(`${role.id}@${t}`);
   const visited: { patient: string; role: PractitionerRole }[] = [];
 
+  // Read before the transaction opens: the embedded database has one connection, so a query on
+  // `db` inside the transaction would wait for it forever.
+  const locations = await all<Location>('Location');
   await root.withTransaction(async (repo) => {
     // What each centre offers (before the ratings, so the services carry their centre's average).
-    for (const svc of healthcareServices(await all<Location>('Location'), roles)) {
+    for (const svc of healthcareServices(locations, roles)) {
       await repo.create(svc);
       counts.services++;
     }
