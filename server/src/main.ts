@@ -84,8 +84,18 @@ if (import.meta.main && cluster.isPrimary && webConcurrency(process.env) > 1) {
     process.exit(1);
   });
 } else if (import.meta.main) {
+  let started = false;
+  // Node exits quietly when a startup step waits on something that can never happen (nothing
+  // left to run); say so instead of ending without a word.
+  process.on('exit', (code) => {
+    if (!started && code === 0) {
+      log.error('startup never finished: a startup step is waiting for something that cannot happen');
+      process.exitCode = 1;
+    }
+  });
   startServer().then(
     ({ close }) => {
+      started = true;
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => {
           close().then(() => process.exit(0), (err) => {
