@@ -1,10 +1,9 @@
 /**
  * Moves outbox events on: claims due events in batches (leased, so several dispatchers on several
  * machines share the work and a killed one's events come back after the lease), hands each batch
- * to a sink (BullMQ, or the in-process runner), and sleeps until PostgreSQL NOTIFYs a new event
- * or the poll interval passes.
+ * to a sink (BullMQ, or the in-process runner), and sleeps until a write in this process
+ * commits (db/commit-signal.ts) or the poll interval passes (writes of other processes).
  */
-import pg from 'pg';
 import type { Database } from '../db/database.ts';
 import { log } from '../log.ts';
 import { claimDue, type OutboxRow } from './outbox.ts';
@@ -14,8 +13,6 @@ export type EventSink = (rows: OutboxRow[]) => Promise<void>;
 
 export interface DispatcherOptions {
   sink: EventSink;
-  /** PostgreSQL URL for LISTEN (undefined: poll only, e.g. PGlite). */
-  listenUrl?: string;
   batchSize?: number;
   /** How long claimed events stay with this dispatcher before others may take them. */
   leaseMs?: number;
@@ -26,12 +23,11 @@ export interface DispatcherOptions {
 
 export class Dispatcher {
   private readonly db: Database;
-  private readonly options: Required<Omit<DispatcherOptions, 'listenUrl'>> & { listenUrl?: string };
+  private readonly options: Required<DispatcherOptions>;
   private running = false;
   private kicked = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
-  private listener: pg.Client | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(db: Database, options: DispatcherOptions) {
@@ -43,19 +39,11 @@ export class Dispatcher {
     this.running = true;
     // Writes committed by this process wake the dispatcher at once (see db/commit-signal.ts).
     this.unsubscribe = onVersionsCommitted(() => this.kick());
-    if (this.options.listenUrl) {
-      const client = new pg.Client({ connectionString: this.options.listenUrl });
-      client.on('error', (err) => log.warn('outbox listener lost its connection; polling only', { error: err.message }));
-      client.on('notification', () => this.kick());
-      await client.connect();
-      await client.query('LISTEN outbox_event');
-      this.listener = client;
-    }
     this.loop = this.run();
   }
 
   /**
-   * Check for events now (also what NOTIFY does). A kick while a batch is being handled is
+   * Check for events now (a committed write in this process asks for it). A kick while a batch is being handled is
    * remembered, so the loop claims again at once instead of sleeping through the poll interval.
    */
   kick(): void {
@@ -97,6 +85,5 @@ export class Dispatcher {
     this.unsubscribe?.();
     this.kick();
     await this.loop;
-    await this.listener?.end().catch(() => undefined);
   }
 }

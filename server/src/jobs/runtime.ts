@@ -37,11 +37,10 @@ export async function startJobs(config: Config, db: Database, options: StartJobs
   const broadcaster = createBroadcaster(config.redisUrl, config.jobs.queuePrefix);
   const services = createJobServices(config, db, broadcaster, options.services);
   const stops: (() => Promise<void>)[] = [() => broadcaster.close()];
-  const listenUrl = db.kind === 'postgres' ? config.databaseUrl : undefined;
   let dispatcher: Dispatcher;
 
   if (!config.redisUrl) {
-    dispatcher = new Dispatcher(db, { sink: inlineSink(services), listenUrl, batchSize: 50 });
+    dispatcher = new Dispatcher(db, { sink: inlineSink(services), batchSize: 50 });
     const timer = setInterval(() => {
       runSchedule(services, 'reminders').catch((err) => log.error('reminder scan failed', { error: (err as Error).message }));
     }, config.jobs.reminderScanMs);
@@ -56,7 +55,7 @@ export async function startJobs(config: Config, db: Database, options: StartJobs
     });
     // The BullMQ sink holds claimed events only while it fans them out and adds their jobs (well
     // under a second), so a dead dispatcher's events come back after a short lease.
-    dispatcher = new Dispatcher(db, { sink: bullmqSink(services, queues), listenUrl, leaseMs: 15_000 });
+    dispatcher = new Dispatcher(db, { sink: bullmqSink(services, queues), leaseMs: 15_000 });
     if (options.role === 'worker' || config.jobs.inlineWorkers) {
       const workerConnection = redisConnection(config.redisUrl);
       await upsertSchedulers(services, queues);
