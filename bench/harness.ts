@@ -65,15 +65,19 @@ async function adminQuery(sql: string): Promise<void> {
  * for /healthz. `stop()` stops the server and drops the database.
  */
 export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
-  const name = `bench_${randomBytes(5).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
+  // BENCH_DATABASE_NAME reuses a database a run kept (BENCH_KEEP_DATABASE=1) instead of a fresh one.
+  const reused = process.env.BENCH_DATABASE_NAME;
+  const name = reused || `bench_${randomBytes(5).toString('hex')}`;
+  if (!reused) await adminQuery(`CREATE DATABASE ${name}`);
   const dbUrl = new URL(adminUrl());
   dbUrl.pathname = `/${name}`;
   const databaseUrl = dbUrl.toString();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
-  const dropDatabase = () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  const dropDatabase = async () => {
+    if (!reused) await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  };
   try {
     child = spawn(process.execPath, [path.join(ROOT, 'server/src/main.ts')], {
       // Token-less requests (AUTH_REQUIRED=off): these figures are the store's, without token checks.
@@ -98,7 +102,9 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
         await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
         if (running.exitCode === null) running.kill('SIGKILL');
       }
-      await dropDatabase();
+      // BENCH_KEEP_DATABASE=1 leaves the database for a closer look (its name is printed).
+      if (process.env.BENCH_KEEP_DATABASE === '1' || reused) process.stdout.write(`kept database ${name}\n`);
+      else await dropDatabase();
     },
   };
 }

@@ -11,7 +11,7 @@ import { PostgresDatabase } from '../server/src/db/postgres.ts';
 import { loadDefinitions } from '../server/src/fhir/definitions.ts';
 import { setLocalBaseUrl } from '../server/src/fhir/references.ts';
 import { measure, percentile, printScenario, type BenchServer, type ScenarioResult } from './harness.ts';
-import { FAMILIES, loadGenerated, rng, searchQueries } from './search-data.ts';
+import { FAMILIES, loadGenerated, rng, searchQueries, type Generated } from './search-data.ts';
 
 export interface SearchBenchOptions {
   server: BenchServer;
@@ -37,19 +37,23 @@ export async function runSearchBench(opts: SearchBenchOptions): Promise<Scenario
 
   const db = new PostgresDatabase(opts.server.databaseUrl, 4);
   const started = Date.now();
-  let generated;
+  let generated: Generated | undefined;
   try {
-    process.stdout.write(`\n▶ loading ${size} generated resources\n`);
-    generated = await loadGenerated(db, size, (done) => {
-      if (done % 50_000 < 500) process.stdout.write(`  ${done} resources, ${Math.round(done / ((Date.now() - started) / 1000))}/s\n`);
-    });
+    generated = await existingData(db);
+    if (generated) {
+      process.stdout.write(`\n▶ using the data already in the database (${generated.patients.length} patients)\n`);
+    } else {
+      process.stdout.write(`\n▶ loading ${size} generated resources\n`);
+      generated = await loadGenerated(db, size, (done) => {
+        if (done % 50_000 < 500) process.stdout.write(`  ${done} resources, ${Math.round(done / ((Date.now() - started) / 1000))}/s\n`);
+      });
+      const loadSecs = (Date.now() - started) / 1000;
+      process.stdout.write(`  loaded in ${loadSecs.toFixed(0)} s (${Math.round(size / loadSecs)} resources/s)\n`);
+    }
     await db.query('ANALYZE');
   } finally {
     await db.close();
   }
-  const loadSecs = (Date.now() - started) / 1000;
-  process.stdout.write(`  loaded in ${loadSecs.toFixed(0)} s (${Math.round(size / loadSecs)} resources/s)\n`);
-
   const results: ScenarioResult[] = [];
   for (const q of searchQueries(generated)) {
     // Warm-up, then sequential timed requests.
@@ -92,6 +96,15 @@ export async function runSearchBench(opts: SearchBenchOptions): Promise<Scenario
     ),
   );
   return results;
+}
+
+/** Ids from generated data a kept database already holds (BENCH_DATABASE_NAME), if any. */
+async function existingData(db: PostgresDatabase): Promise<Generated | undefined> {
+  const ids = async (type: string) =>
+    (await db.query<{ id: string }>('SELECT id FROM resource WHERE type = $1 AND NOT deleted ORDER BY id LIMIT 20000', [type])).rows.map((r) => r.id);
+  const patients = await ids('Patient');
+  if (patients.length === 0) return undefined;
+  return { patients, practitioners: await ids('Practitioner'), organizations: await ids('Organization') };
 }
 
 /** The mode entry point bench/run.ts calls. */

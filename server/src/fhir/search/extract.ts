@@ -3,13 +3,14 @@
  * FHIRPath (its per-type expression) and each value is turned into rows of the index table for
  * its parameter type. Runs on every write, in the same transaction as the resource.
  */
-import { evalFhirPathTyped, getParsedExpressionForResourceType, toTypedValue, type FhirPathAtom, type TypedValue } from '@medplum/core';
+import { evalFhirPathTyped, getExpressionForResourceType, getParsedExpressionForResourceType, toTypedValue, type FhirPathAtom, type TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { dateRange } from '../dates.ts';
 import { patientCompartmentParamsOf, searchParametersOf } from '../definitions.ts';
 import { normalizeString } from './normalize.ts';
 import { parseLocalReference } from '../references.ts';
 import { extractCompositeRows } from './extract-composite.ts';
+import { compileSimplePath, type SimplePath } from './simple-path.ts';
 
 export interface StringRow { param: string; value: string; exact: string }
 export interface TokenRow { param: string; system: string | null; code: string | null; text: string | null }
@@ -50,6 +51,8 @@ export interface IndexedParam {
    * expression cannot yield anything and is skipped. Undefined: always evaluate.
    */
   roots?: string[];
+  /** The same expression as a direct JSON walk, when it is a plain path (see simple-path.ts). */
+  simple?: SimplePath;
 }
 
 /** Top-level elements named as "Type.element" in an expression, if that is all it reads. */
@@ -87,10 +90,12 @@ export function indexedParams(resourceType: string): IndexedParam[] {
       .flatMap((p) => {
         try {
           const own = (p.expression as string).split('|').map((e) => e.trim()).filter((e) => e.replace(/^\(+/, '').startsWith(`${resourceType}.`)).join(' | ');
+          const perType = getExpressionForResourceType(resourceType, p.expression as string);
           return [{
             param: p,
             expression: getParsedExpressionForResourceType(resourceType, p.expression as string),
             roots: own ? rootsOf(resourceType, own) : undefined,
+            simple: perType ? compileSimplePath(resourceType, perType) : undefined,
           }];
         } catch {
           return []; // an expression the FHIRPath parser rejects cannot be indexed
@@ -105,18 +110,24 @@ export function emptyIndexRows(): IndexRows {
   return { string: [], token: [], reference: [], date: [], number: [], quantity: [], uri: [], composite: [], compartments: [] };
 }
 
-export function extractIndexRows(resource: Resource): IndexRows {
+/**
+ * The index rows of a resource. `engineOnly` evaluates every expression with the FHIRPath engine
+ * (the fast plain-path walk is checked against it in tests).
+ */
+export function extractIndexRows(resource: Resource, engineOnly = false): IndexRows {
   const rows = emptyIndexRows();
   const typed = [toTypedValue(resource)];
   const json = resource as unknown as Record<string, unknown>;
-  for (const { param: sp, expression, roots } of indexedParams(resource.resourceType)) {
+  for (const { param: sp, expression, roots, simple } of indexedParams(resource.resourceType)) {
     if (roots && !hasAnyRoot(json, roots)) continue;
-    let values: TypedValue[];
-    try {
-      values = evalFhirPathTyped(expression, typed);
-    } catch {
-      // An expression the FHIRPath engine cannot evaluate on this resource indexes nothing.
-      continue;
+    let values: TypedValue[] | undefined = engineOnly ? undefined : simple?.(json);
+    if (!values) {
+      try {
+        values = evalFhirPathTyped(expression, typed);
+      } catch {
+        // An expression the FHIRPath engine cannot evaluate on this resource indexes nothing.
+        continue;
+      }
     }
     for (const v of values) addValue(rows, sp, v);
   }
@@ -269,12 +280,25 @@ function addNarrative(rows: IndexRows, json: Record<string, unknown>): void {
   if (value) rows.string.push({ param: '_text', value, exact: plain.trim().slice(0, 2000) });
 }
 
+/** A row's fields and values joined (cheaper than JSON): equal rows have equal keys. */
+function rowKey(row: object): string {
+  let k = '';
+  for (const f in row) {
+    const v = (row as Record<string, unknown>)[f];
+    if (v === undefined) continue; // as JSON would drop it
+    k += `${f}\u0001${v === null ? '\u0002' : v === undefined ? '\u0003' : String(v)}\u0000`;
+  }
+  return k;
+}
+
 /** Identical rows (common with unions in expressions) are written once. */
 function dedupe(rows: IndexRows): IndexRows {
   for (const key of ['string', 'token', 'reference', 'date', 'number', 'quantity', 'uri', 'composite'] as const) {
     const seen = new Set<string>();
-    (rows[key] as object[]) = (rows[key] as object[]).filter((r) => {
-      const k = JSON.stringify(r);
+    const list = rows[key] as object[];
+    if (list.length < 2) continue;
+    (rows[key] as object[]) = list.filter((r) => {
+      const k = rowKey(r);
       if (seen.has(k)) return false;
       seen.add(k);
       return true;
