@@ -31,7 +31,7 @@ async function find(path: string, query: QueryParams): Promise<{ ids: string[]; 
   const repo = new FhirRepository({ ...systemContext(), access: hiding }, database.db, { referentialIntegrity: true });
   const res = await router.handle({ method: 'GET', path, query, headers: {} }, repo);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  const body = res.body as any;
+  const body = (typeof res.body === 'string' ? JSON.parse(res.body) : res.body) as any;
   const entries = body.entry ?? [];
   return {
     ids: entries.filter((e: any) => e.search.mode === 'match').map((e: any) => `${e.resource.resourceType}/${e.resource.id}`),

@@ -8,7 +8,7 @@ import type { BundleLink, OperationOutcome } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../repo/repository.ts';
 import { isResourceType } from '../definitions.ts';
 import { badRequest, outcome } from '../outcomes.ts';
-import { searchsetBundle } from '../bundles.ts';
+import { searchsetBundleText } from '../bundles.ts';
 import type { FhirResponse } from '../types.ts';
 import { parseSearch, parseSystemSearch, type QueryParams, type SearchRequest } from './parse.ts';
 import type { SearchResult } from './run.ts';
@@ -45,9 +45,8 @@ async function respond(call: SearchCall, repo: FhirRepository, search: SearchReq
   }
   const result = await repo.search(search);
   const links = pageLinks(url, query, result);
-  const bundle = searchsetBundle(call.base, result.matches, result.included, result.total, links, search.summary, search.elements);
-  for (const oo of notes) (bundle.entry ??= []).push({ resource: oo, search: { mode: 'outcome' } });
-  return { status: 200, body: bundle, headers: {} };
+  const body = searchsetBundleText(call.base, result.matches, result.included, result.total, links, search.summary, search.elements, notes);
+  return { status: 200, body, headers: {} };
 }
 
 /** Query string of `query` (repeated keys kept), with `_cursor` replaced. */
