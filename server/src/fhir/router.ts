@@ -128,7 +128,11 @@ export class FhirRouter {
       return this.history(req, repo, type);
     }
     if (segments.length === 2 && id.startsWith('$')) return runOperation(this, repo, req, id.slice(1), type);
-    if (!ID_RE.test(id)) throw notFound(`Malformed id "${id}"`);
+    // No resource can have a malformed id: reading one is 404, but creating one by PUT is refused.
+    if (!ID_RE.test(id)) {
+      if (m === 'PUT') throw badRequest(`"${id}" is not a valid id (1 to 64 of A-Z, a-z, 0-9, "-" and ".")`);
+      throw notFound(`Malformed id "${id}"`);
+    }
 
     if (segments.length === 2) {
       switch (m) {

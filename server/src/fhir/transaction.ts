@@ -28,6 +28,14 @@ export async function processBundle(router: FhirRouter, repo: FhirRepository, re
   const entries = bundle.entry ?? [];
   if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array', ['Bundle.entry']);
   entries.forEach((e, i) => checkEntry(e, i));
+  // Two entries with one fullUrl would make references to it ambiguous (the spec calls it an error).
+  const seenFullUrls = new Map<string, number>();
+  entries.forEach((e, i) => {
+    if (!e.fullUrl) return;
+    const first = seenFullUrls.get(e.fullUrl);
+    if (first !== undefined) throw badRequest(`Bundle.entry[${i}].fullUrl "${e.fullUrl}" repeats Bundle.entry[${first}].fullUrl`, [`Bundle.entry[${i}].fullUrl`]);
+    seenFullUrls.set(e.fullUrl, i);
+  });
   const responses = bundle.type === 'transaction'
     ? await runTransaction(router, repo, req, entries)
     : await runBatch(router, repo, req, entries);

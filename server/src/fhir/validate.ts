@@ -1,11 +1,13 @@
 /**
- * Validation of every write against the R4 base definitions and, when `meta.profile` names one
- * of ours (under profiles/), against that profile too. Failures are 400 OperationOutcomes whose
+ * Validation of every write against the R4 base definitions (@medplum/core's validator, plus
+ * required code bindings and non-empty arrays from ./bindings.ts) and, when `meta.profile` names
+ * one of ours (under profiles/), against that profile too. Failures are 400 OperationOutcomes whose
  * issues name the bad element in `expression`.
  */
 import { validateResource } from '@medplum/core';
 import type { OperationOutcome, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { isResourceType, loadDefinitions, localProfile } from './definitions.ts';
+import { bindingIssues } from './bindings.ts';
 import { OperationOutcomeError, badRequest } from './outcomes.ts';
 
 /** Issues found in a resource (errors and warnings); empty when it is valid. */
@@ -35,6 +37,7 @@ export function validationIssues(resource: Resource): OperationOutcomeIssue[] {
     }
   };
   run();
+  issues.push(...bindingIssues(resource));
   for (const url of resource.meta?.profile ?? []) {
     const sd = localProfile(url);
     if (sd) run({ profile: sd });
