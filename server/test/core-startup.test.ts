@@ -2,6 +2,8 @@
  * Starting real server processes (`node server/src/main.ts`):
  * - embedded PGlite: a second process on the same DATA_DIR refuses to start with a clear
  *   message, and the directory is usable again once the first process has stopped;
+ * - embedded PGlite with the demo data (what the README's first command runs): loaded once on an
+ *   empty directory, served, and kept across a restart;
  * - PostgreSQL: two servers starting at once on one empty database both come up (migrations
  *   queue on an advisory lock).
  */
@@ -109,6 +111,31 @@ describe('server processes', () => {
     await healthy(third);
     expect((await fetch(`http://127.0.0.1:${third.port}/fhir/Patient/${id}`)).status).toBe(200);
     expect(await stop(third)).toBe(0);
+  });
+
+  it("PGlite with the demo data, as the README's first command starts it: seeded once, kept across a restart", { timeout: 240_000 }, async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'core-demo-'));
+    cleanup.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const total = async (port: number, query: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}/fhir/${query}`);
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { total?: number }).total;
+    };
+
+    const first = await spawnServer({ DATA_DIR: dataDir, SEED_DEMO: 'on' });
+    await healthy(first, 180_000);
+    expect(first.output()).toContain('demo data loaded');
+    expect(await total(first.port, 'Patient?_summary=count')).toBe(200);
+    expect(await total(first.port, 'Location?name=royal%20randwick&_total=accurate')).toBe(1);
+    expect(await total(first.port, 'Appointment?_summary=count')).toBeGreaterThan(0);
+    expect(await stop(first)).toBe(0);
+
+    // The data is on disk: a restart serves it and does not load it again.
+    const second = await spawnServer({ DATA_DIR: dataDir, SEED_DEMO: 'on' });
+    await healthy(second);
+    expect(await total(second.port, 'Patient?_summary=count')).toBe(200);
+    expect(second.output()).not.toContain('loading the demo data');
+    expect(await stop(second)).toBe(0);
   });
 
   it('PostgreSQL: two servers starting at once on an empty database both come up', { timeout: 120_000 }, async () => {
