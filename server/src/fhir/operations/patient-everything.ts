@@ -11,13 +11,13 @@
  * AuditEvents, although members of the compartment, are returned only when `_type` asks for
  * them: each $everything call would otherwise grow the next answer by its own audit trail.
  */
-import type { Bundle, BundleLink, Parameters } from '@medplum/fhirtypes';
+import type { BundleLink, Parameters } from '@medplum/fhirtypes';
 import type { OperationDefinitionSummary } from './index.ts';
 import type { StoredVersion } from '../repo/repository.ts';
 import { getResourceTypes, isResourceType, patientCompartmentParamsOf } from '../definitions.ts';
 import { badRequest } from '../outcomes.ts';
 import { queryString } from '../router.ts';
-import { searchsetBundle } from '../bundles.ts';
+import { searchsetBundleText } from '../bundles.ts';
 import { newContext } from '../search/sql.ts';
 import { visibleSql } from '../search/filters.ts';
 import type { QueryParams } from '../search/parse.ts';
@@ -191,7 +191,6 @@ export const patientEverythingOperation: OperationDefinitionSummary = {
     delete query._cursor;
     const links: BundleLink[] = [{ relation: 'self', url: `${path}${queryString(raw)}` }];
     if (next) links.push({ relation: 'next', url: `${path}${queryString({ ...query, _cursor: next })}` });
-    const bundle: Bundle = searchsetBundle(router.base, matches, referenced, total, links);
-    return { status: 200, body: bundle, headers: {} };
+    return { status: 200, body: searchsetBundleText(router.base, matches, referenced, total, links), headers: {} };
   },
 };

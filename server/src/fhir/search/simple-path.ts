@@ -10,7 +10,8 @@
  * `compileSimplePath` answers undefined for anything else (functions, operators, resolve(),
  * primitive extensions...), and the caller keeps the FHIRPath engine for it.
  */
-import { getElementDefinition, type InternalSchemaElement, type TypedValue } from '@medplum/core';
+import type { InternalSchemaElement, TypedValue } from '@medplum/core';
+import { elementDefinition } from '../definitions.ts';
 
 export type SimplePath = (resource: Record<string, unknown>) => TypedValue[] | undefined;
 
@@ -149,18 +150,6 @@ function resolvedType(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Element definitions by "Type.property", looked up once. */
-const elementCache = new Map<string, InternalSchemaElement | null>();
-function elementOf(type: string, property: string): InternalSchemaElement | undefined {
-  const key = `${type}.${property}`;
-  let el = elementCache.get(key);
-  if (el === undefined) {
-    el = getElementDefinition(type, property) ?? null;
-    elementCache.set(key, el);
-  }
-  return el ?? undefined;
-}
-
 function isEmptyValue(v: unknown): boolean {
   if (v === undefined || v === null || v === '') return true;
   if (Array.isArray(v)) return v.length === 0;
@@ -178,7 +167,7 @@ function isEmptyValue(v: unknown): boolean {
 function propertyOf(input: TypedValue, name: string, out: TypedValue[]): boolean {
   const obj = input.value as Record<string, unknown>;
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return true;
-  const el = elementOf(input.type, name);
+  const el = elementDefinition(input.type, name);
   if (!el || !el.type?.length) return false;
   const choice = el.path.endsWith('[x]');
   let value: unknown;
