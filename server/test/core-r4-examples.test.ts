@@ -29,10 +29,10 @@ const KNOWN_FAILURES: Record<string, string> = {
   'Binary-example.json': 'base64Binary with embedded spaces refused by the validator ("Invalid base64Binary format")',
   // The example's fault: Questionnaire.item.linkId is 1..1 in R4, and nested items lack it.
   'Questionnaire-qs1.json': 'nested Questionnaire.item without the required linkId',
-  // Not the example's fault: the SCHED booking rules (server/src/scheduling/booking.ts) require
-  // Appointment.start, but R4 invariant app-3 lets proposed and cancelled appointments omit it.
-  // Reported to the lead; remove this entry once the rule allows it.
-  'Appointment-examplereq.json': 'proposed Appointment with requestedPeriod and no start, refused by the booking rules',
+  // Not the example's fault: a proposed appointment on a slot holds that slot (SCHED booking
+  // rules), which needs its time and the Slot itself; this one names Slot/example, which is not
+  // in the store, and has no start. (A proposed request with neither start nor slot is accepted.)
+  'Appointment-examplereq.json': 'proposed Appointment holding Slot/example, which does not exist, without a start',
 };
 
 const require = createRequire(import.meta.url);

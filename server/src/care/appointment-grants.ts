@@ -9,11 +9,13 @@ import type { Appointment, Consent, PractitionerRole } from '@medplum/fhirtypes'
 import type { FhirRepository } from '../fhir/repo/repository.ts';
 import { grantConsent } from './consents.ts';
 import { activeGrantConsents } from './grants.ts';
+import { isTimelessRequest } from '../scheduling/codes.ts';
 
 export const GRANTING_STATUSES = ['proposed', 'pending', 'booked', 'arrived', 'checked-in', 'fulfilled'];
 
+/** A time-less appointment request grants nothing: anyone could name any provider in one. */
 function isGranting(a: Appointment | undefined): boolean {
-  return !!a && GRANTING_STATUSES.includes(a.status as string);
+  return !!a && GRANTING_STATUSES.includes(a.status as string) && !isTimelessRequest(a);
 }
 
 interface Pair {
@@ -47,6 +49,9 @@ async function otherGrantingAppointment(repo: FhirRepository, pair: Pair, except
     `SELECT 1 FROM resource a
       WHERE a.type = 'Appointment' AND NOT a.deleted AND a.id <> $3
         AND EXISTS (SELECT 1 FROM idx_token t WHERE t.res_type = 'Appointment' AND t.res_id = a.id AND t.param = 'status' AND t.code = ANY($4::text[]))
+        -- a time (start) or a slot: time-less requests grant nothing
+        AND (EXISTS (SELECT 1 FROM idx_date d WHERE d.res_type = 'Appointment' AND d.res_id = a.id AND d.param = 'date')
+          OR EXISTS (SELECT 1 FROM idx_reference s WHERE s.res_type = 'Appointment' AND s.res_id = a.id AND s.param = 'slot'))
         AND EXISTS (SELECT 1 FROM idx_reference x WHERE x.res_type = 'Appointment' AND x.res_id = a.id AND x.param = 'patient'
                       AND x.target_type = 'Patient' AND x.target_id = $1)
         AND EXISTS (SELECT 1 FROM idx_reference x WHERE x.res_type = 'Appointment' AND x.res_id = a.id AND x.param = 'actor'

@@ -189,6 +189,35 @@ describe('rule changes take effect at once', () => {
     expect((await jill().read('Observation', ids.miaObs)).id).toBe(ids.miaObs);
   });
 
+  it('a time-less appointment request (R4 allows one) grants nothing, and cannot keep a cancelled booking\'s grant alive', async () => {
+    const nobody = () => repoFor('gp', `Practitioner/${ids.nobody}`);
+    const request = (patientId: string): Appointment => ({
+      resourceType: 'Appointment',
+      status: 'proposed',
+      requestedPeriod: [{ start: '2031-02-01T00:00:00Z', end: '2031-02-08T00:00:00Z' }],
+      participant: [
+        { actor: { reference: `Patient/${patientId}` }, status: 'accepted' },
+        { actor: { reference: `Practitioner/${ids.nobody}` }, status: 'needs-action' },
+      ],
+    });
+    // Stored (no time is held), but the named provider still sees nothing of Mia.
+    const req = await create(request(ids.mia));
+    expect(await status(nobody().read('Observation', ids.miaObs))).toBe(404);
+    // A booking with a time grants; cancelling it revokes even though the request still stands.
+    const booked = await create(appointment(ids.mia, ids.nobodyA, ids.nobody, 14));
+    expect((await nobody().read('Observation', ids.miaObs)).id).toBe(ids.miaObs);
+    await platform.update({ ...(await platform.readResource<Appointment>('Appointment', booked)), status: 'cancelled' });
+    expect(await status(nobody().read('Observation', ids.miaObs))).toBe(404);
+    // The provider cannot write a request into a stranger's record to open it either.
+    expect(await status(nobody().create(request(ids.tony)))).toBe(404);
+    expect(await status(nobody().read('Observation', ids.obs))).toBe(404);
+    // Choosing a time turns the request into a booking, which grants.
+    const current = await platform.readResource<Appointment>('Appointment', req);
+    const start = new Date(Date.UTC(2031, 0, 15, 0, 0));
+    await platform.update({ ...current, start: start.toISOString(), end: new Date(start.getTime() + 30 * 60_000).toISOString(), participant: [...(current.participant ?? []), { actor: { reference: `PractitionerRole/${ids.nobodyA}` }, status: 'accepted' }] });
+    expect((await nobody().read('Observation', ids.miaObs)).id).toBe(ids.miaObs);
+  });
+
   it('a patient revokes a provider\'s access until a new appointment', async () => {
     const consents = await tony().search(parseSearch('Consent', { actor: `Practitioner/${ids.rad}`, status: 'active' }));
     expect(consents.matches).toHaveLength(1);

@@ -20,7 +20,7 @@ import { badRequest, conflict, unprocessable } from '../fhir/outcomes.ts';
 import type { Caller } from '../context.ts';
 import { onSlotBoundary, withinHours } from './availability.ts';
 import { assertNoOverlap, claimSlots, recordOccupied, releaseAppointment, slotUnavailable, type OccupiedTime } from './claims.ts';
-import { HOLD_EXPIRES_URL, MANUAL_CONFIRMATION_URL, OCCUPYING, ACCOUNT_EMAIL_SYSTEM } from './codes.ts';
+import { HOLD_EXPIRES_URL, MANUAL_CONFIRMATION_URL, OCCUPYING, ACCOUNT_EMAIL_SYSTEM, isTimelessRequest } from './codes.ts';
 import { isSpecialist, requireReferral } from './referral.ts';
 import { BOOKING_STAFF, callerIdentity, isBackendService, readAsPlatform, refId, refParts } from './refs.ts';
 import { schedulingSettings } from './settings.ts';
@@ -36,6 +36,9 @@ interface Resolved {
   start: number;
   end: number;
 }
+
+/** Whether an appointment holds provider time (a time-less request does not). */
+const occupiesTime = (a: Appointment) => OCCUPYING.has(a.status) && !isTimelessRequest(a);
 
 const slotIdsOf = (a: Appointment) => (a.slot ?? []).map((s) => refId(s, 'Slot')).filter((x): x is string => !!x);
 const patientOf = (a: Appointment) => a.participant?.map((p) => refId(p.actor, 'Patient')).find(Boolean);
@@ -145,8 +148,8 @@ async function beforeWrite(repo: FhirRepository, next: Resource | undefined, pre
     return;
   }
   let a = structuredClone(next) as Appointment;
-  const wasOccupying = !!prev && OCCUPYING.has(prev.status);
-  const r = OCCUPYING.has(a.status) || wasOccupying ? await resolve(repo, OCCUPYING.has(a.status) ? a : (prev as Appointment), false) : undefined;
+  const wasOccupying = !!prev && occupiesTime(prev);
+  const r = occupiesTime(a) || wasOccupying ? await resolve(repo, occupiesTime(a) ? a : (prev as Appointment), false) : undefined;
 
   // The provider's answer to a proposed booking: accepted → booked, declined → cancelled.
   if (prev?.status === 'proposed' && a.status === 'proposed' && r) {
@@ -154,7 +157,7 @@ async function beforeWrite(repo: FhirRepository, next: Resource | undefined, pre
     if (answers.includes('declined')) a.status = 'cancelled';
     else if (answers.length && answers.every((s) => s === 'accepted')) a.status = 'booked';
   }
-  const occupying = OCCUPYING.has(a.status);
+  const occupying = occupiesTime(a);
   const moved = occupying && (!wasOccupying || prev?.start !== a.start || prev?.end !== a.end
     || slotIdsOf(prev as Appointment).sort().join() !== slotIdsOf(a).sort().join() || patientOf(prev as Appointment) !== patientOf(a));
 

@@ -14,6 +14,14 @@ export const MANUAL_CONFIRMATION_URL = `${CANONICAL_BASE}/StructureDefinition/ma
 
 /** Statuses in which an appointment occupies its slots and its patient's time. */
 export const OCCUPYING = new Set(['proposed', 'pending', 'booked', 'arrived', 'checked-in', 'fulfilled']);
+/**
+ * A proposed appointment with neither start nor slot is a request ("some time next week", in
+ * requestedPeriod), which R4 allows: it holds no time and grants no access until a time is chosen.
+ */
+export function isTimelessRequest(a: { status?: string; start?: string; slot?: unknown[] }): boolean {
+  return a.status === 'proposed' && !a.start && !a.slot?.length;
+}
+
 /** Statuses that wait in the provider's queue on the day. */
 export const QUEUED = new Set(['arrived', 'checked-in']);
 
