@@ -95,12 +95,17 @@ function isPrimitive(type: string): boolean {
   return c >= 97 && c <= 122;
 }
 
-function walk(obj: Record<string, unknown>, type: string, path: string, issues: OperationOutcomeIssue[]): void {
+/**
+ * Walks one object of a given type. `path` holds the segments down to it ("Patient",
+ * "name[1]"); expressions are joined only for an issue, so a clean resource allocates none.
+ */
+function walk(obj: Record<string, unknown>, type: string, path: string[], issues: OperationOutcomeIssue[]): void {
   for (const key in obj) {
     if (key === 'resourceType') continue;
     const value = obj[key];
-    if (Array.isArray(value) && value.length === 0) {
-      issues.push({ severity: 'error', code: 'structure', details: { text: 'Arrays must not be empty (leave the element out instead)' }, expression: [`${path}.${key}`] });
+    const isArray = Array.isArray(value);
+    if (isArray && value.length === 0) {
+      issues.push({ severity: 'error', code: 'structure', details: { text: 'Arrays must not be empty (leave the element out instead)' }, expression: [expression(path, key)] });
       continue;
     }
     let valueType: string | undefined;
@@ -115,37 +120,46 @@ function walk(obj: Record<string, unknown>, type: string, path: string, issues: 
     }
     if (valueType === 'code') {
       const valueSet = el?.binding?.strength === 'required' ? el.binding.valueSet : undefined;
-      if (valueSet) checkCodes(value, valueSet, `${path}.${key}`, issues);
+      if (valueSet) checkCodes(value, valueSet, path, key, issues);
       continue;
     }
     if (isPrimitive(valueType)) continue;
-    const items = Array.isArray(value) ? value : [value];
-    items.forEach((item, i) => {
-      if (!item || typeof item !== 'object' || Array.isArray(item)) return;
+    const items = isArray ? value : [value];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (!item || typeof item !== 'object' || Array.isArray(item)) continue;
       const itemType = valueType === 'Resource' ? (item as { resourceType?: string }).resourceType : valueType;
-      if (typeof itemType === 'string') walk(item as Record<string, unknown>, itemType, Array.isArray(value) ? `${path}.${key}[${i}]` : `${path}.${key}`, issues);
-    });
+      if (typeof itemType !== 'string') continue;
+      path.push(isArray ? `${key}[${i}]` : key);
+      walk(item as Record<string, unknown>, itemType, path, issues);
+      path.pop();
+    }
   }
 }
 
-function checkCodes(value: unknown, valueSet: string, path: string, issues: OperationOutcomeIssue[]): void {
+function expression(path: string[], last: string): string {
+  return `${path.join('.')}.${last}`;
+}
+
+function checkCodes(value: unknown, valueSet: string, path: string[], key: string, issues: OperationOutcomeIssue[]): void {
   const allowed = allowedCodes(valueSet);
   if (!allowed) return;
   const values = Array.isArray(value) ? value : [value];
-  values.forEach((code, i) => {
-    if (typeof code !== 'string' || allowed.has(code)) return;
+  for (let i = 0; i < values.length; i++) {
+    const code = values[i];
+    if (typeof code !== 'string' || allowed.has(code)) continue;
     issues.push({
       severity: 'error',
       code: 'code-invalid',
       details: { text: `"${code}" is not a code of ${valueSet.split('|')[0]}, which this element is bound to (required)` },
-      expression: [Array.isArray(value) ? `${path}[${i}]` : path],
+      expression: [expression(path, Array.isArray(value) ? `${key}[${i}]` : key)],
     });
-  });
+  }
 }
 
 /** Required-binding and empty-array issues of a resource (nothing when it keeps the rules). */
 export function bindingIssues(resource: { resourceType: string }): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
-  walk(resource as unknown as Record<string, unknown>, resource.resourceType, resource.resourceType, issues);
+  walk(resource as unknown as Record<string, unknown>, resource.resourceType, [resource.resourceType], issues);
   return issues;
 }

@@ -156,19 +156,23 @@ export function mandatoryElementsOf(resourceType: string): Set<string> {
   return mandatoryElements.get(resourceType) ?? new Set();
 }
 
-/** Element definitions by "Type.property", looked up once (the index walks ask for them per value). */
-const elementCache = new Map<string, InternalSchemaElement | null>();
+/** Element definitions by type, then property, looked up once (the index walks ask per value). */
+const elementCache = new Map<string, Map<string, InternalSchemaElement | null>>();
 
 /**
  * The definition of a property of a type (a resource, datatype or backbone type such as
  * "PatientContact"); the property as in the JSON ("valueQuantity" finds "value[x]").
  */
 export function elementDefinition(type: string, property: string): InternalSchemaElement | undefined {
-  const key = `${type}.${property}`;
-  let el = elementCache.get(key);
+  let byProperty = elementCache.get(type);
+  if (!byProperty) {
+    byProperty = new Map();
+    elementCache.set(type, byProperty);
+  }
+  let el = byProperty.get(property);
   if (el === undefined) {
     el = getElementDefinition(type, property) ?? null;
-    elementCache.set(key, el);
+    byProperty.set(property, el);
   }
   return el ?? undefined;
 }
