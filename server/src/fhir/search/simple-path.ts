@@ -1,14 +1,16 @@
 /**
  * A fast evaluator for the plain FHIRPath expressions most SearchParameters use:
- * `Patient.address.city`, unions of such paths, a `.where(system='phone')` filter on a step, and
- * `(Observation.value as Quantity)`. It walks the JSON directly, taking each element's type from
+ * `Patient.address.city`, unions of such paths, a `.where(system='phone')` or
+ * `.where(resolve() is Patient)` filter on a step, and `(Observation.value as Quantity)` or
+ * `.ofType(dateTime)` at the end. It walks the JSON directly, taking each element's type from
  * the R4 definitions, and yields the same typed values as the FHIRPath engine does for these
  * forms (search/simple-path.test.ts compares the two over the official R4 examples and the
  * Synthea fixtures). Index extraction runs on every write, and the general engine spends most of
  * its time on bookkeeping these forms do not need.
  *
- * `compileSimplePath` answers undefined for anything else (functions, operators, resolve(),
- * primitive extensions...), and the caller keeps the FHIRPath engine for it.
+ * `compileSimplePath` answers undefined for anything else (other functions, operators...), and a
+ * compiled walk answers undefined when it meets what only the engine handles (primitive
+ * extensions, an `as` that a subtype might satisfy); the caller then uses the FHIRPath engine.
  */
 import type { InternalSchemaElement, TypedValue } from '@medplum/core';
 import { elementDefinition } from '../definitions.ts';
@@ -161,8 +163,9 @@ function isEmptyValue(v: unknown): boolean {
 }
 
 /**
- * The property `name` of one typed value, as the FHIRPath engine types it; `null` when the walk
- * meets something only the engine handles (a primitive extension, an unknown element).
+ * Appends the property `name` of one typed value to `out`, typed as the FHIRPath engine types
+ * it. False when the walk meets something only the engine handles (a primitive extension, an
+ * unknown element).
  */
 function propertyOf(input: TypedValue, name: string, out: TypedValue[]): boolean {
   const obj = input.value as Record<string, unknown>;
