@@ -55,6 +55,18 @@ describe('required bindings', () => {
     expect(issues.every((i) => i.code === 'code-invalid' && i.severity === 'error')).toBe(true);
   });
 
+  it('a required CodeableConcept or Coding must carry a coding from the value set', () => {
+    const clinical = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
+    const condition = (clinicalStatus: unknown) => ({ resourceType: 'Condition', subject: { reference: 'Patient/p' }, clinicalStatus } as never);
+    expect(bindingIssues(condition({ coding: [{ system: clinical, code: 'active' }] }))).toEqual([]);
+    // One good coding among others is enough.
+    expect(bindingIssues(condition({ coding: [{ system: 'http://example.org', code: 'x' }, { system: clinical, code: 'remission' }] }))).toEqual([]);
+    for (const bad of [{ coding: [{ system: clinical, code: 'cured' }] }, { coding: [{ code: 'active' }] }, { text: 'active' }]) {
+      const issues = bindingIssues(condition(bad));
+      expect(issues.map((i) => [i.code, i.expression?.[0]])).toEqual([['code-invalid', 'Condition.clinicalStatus']]);
+    }
+  });
+
   it('passes valid codes and leaves example and extensible bindings alone', () => {
     expect(bindingIssues({ resourceType: 'Patient', gender: 'unknown', maritalStatus: { coding: [{ code: 'anything' }] }, communication: [{ language: { coding: [{ code: 'xx' }] } }] } as never)).toEqual([]);
   });

@@ -4,9 +4,10 @@
  * must not be empty (FHIR's JSON rules). Both are part of the R4 base definitions every write is
  * validated against.
  *
- * Scope: elements of type `code` (statuses, genders, uses, comparators...), whose ValueSets the
- * R4 definitions list in full. Coding/CodeableConcept elements with required bindings, and
- * ValueSets defined by filters or by code systems outside the definitions, are not checked here.
+ * Scope: elements of type `code` (statuses, genders, uses, comparators...) and Coding /
+ * CodeableConcept elements (Condition.clinicalStatus...) whose ValueSets the R4 definitions list
+ * in full. ValueSets defined by filters or by code systems outside the definitions (MIME types,
+ * currencies, UCUM, LOINC answer lists) are not checked here.
  */
 import type { InternalSchemaElement } from '@medplum/core';
 import { elementDefinition } from './definitions.ts';
@@ -32,53 +33,81 @@ function loadTerminology(): NonNullable<typeof terminology> {
   return terminology;
 }
 
-function addConcepts(concepts: CodeSystemConcept[] | undefined, into: Set<string>): void {
+/** A ValueSet's content as far as a check needs it: its codes, and its codings as "system|code". */
+interface Expansion {
+  codes: Set<string>;
+  codings: Set<string>;
+}
+
+function addConcepts(concepts: CodeSystemConcept[] | undefined, system: string, into: Expansion): void {
   for (const c of concepts ?? []) {
-    if (c.code) into.add(c.code);
-    addConcepts(c.concept, into);
+    if (c.code) {
+      into.codes.add(c.code);
+      into.codings.add(`${system}|${c.code}`);
+    }
+    addConcepts(c.concept, system, into);
   }
 }
 
-const allowedCache = new Map<string, Set<string> | null>();
+const expansionCache = new Map<string, Expansion | null>();
 
 /**
- * The codes a ValueSet allows, or null when they cannot be listed from the definitions (filters,
+ * What a ValueSet allows, or null when it cannot be listed from the definitions (filters,
  * incomplete or unknown code systems); such bindings are not checked.
  */
-export function allowedCodes(valueSetUrl: string, depth = 0): Set<string> | null {
+function expansionOf(valueSetUrl: string, depth = 0): Expansion | null {
   const url = valueSetUrl.split('|')[0];
-  const cached = allowedCache.get(url);
+  const cached = expansionCache.get(url);
   if (cached !== undefined) return cached;
-  const codes = depth > 5 ? null : listCodes(url, depth);
-  allowedCache.set(url, codes && codes.size ? codes : null);
-  return allowedCache.get(url) as Set<string> | null;
+  const found = depth > 5 ? null : expand(url, depth);
+  const result = found && found.codes.size ? found : null;
+  expansionCache.set(url, result);
+  return result;
 }
 
-function listCodes(url: string, depth: number): Set<string> | null {
+/** The codes a ValueSet allows (for `code` elements, whose system is implied), or null. */
+export function allowedCodes(valueSetUrl: string): Set<string> | null {
+  return expansionOf(valueSetUrl)?.codes ?? null;
+}
+
+/** The codings ("system|code") a ValueSet allows (for Coding and CodeableConcept), or null. */
+export function allowedCodings(valueSetUrl: string): Set<string> | null {
+  return expansionOf(valueSetUrl)?.codings ?? null;
+}
+
+function expand(url: string, depth: number): Expansion | null {
   const { valueSets, codeSystems } = loadTerminology();
   const compose = valueSets.get(url)?.compose;
   if (!compose?.include?.length) return null;
-  const codes = new Set<string>();
+  const out: Expansion = { codes: new Set(), codings: new Set() };
   for (const include of compose.include) {
     if (include.filter?.length) return null;
     for (const imported of include.valueSet ?? []) {
-      const more = allowedCodes(imported, depth + 1);
+      const more = expansionOf(imported, depth + 1);
       if (!more) return null;
-      for (const c of more) codes.add(c);
+      for (const c of more.codes) out.codes.add(c);
+      for (const c of more.codings) out.codings.add(c);
     }
+    if (!include.system) continue;
     if (include.concept?.length) {
-      for (const c of include.concept) codes.add(c.code as string);
-    } else if (include.system) {
+      for (const c of include.concept) {
+        out.codes.add(c.code as string);
+        out.codings.add(`${include.system}|${c.code}`);
+      }
+    } else {
       const cs = codeSystems.get(include.system);
       if (!cs || cs.content !== 'complete' || !cs.concept?.length) return null;
-      addConcepts(cs.concept, codes);
+      addConcepts(cs.concept, include.system, out);
     }
   }
   for (const exclude of compose.exclude ?? []) {
     if (!exclude.concept?.length) return null;
-    for (const c of exclude.concept) codes.delete(c.code as string);
+    for (const c of exclude.concept) {
+      out.codes.delete(c.code as string);
+      out.codings.delete(`${exclude.system}|${c.code}`);
+    }
   }
-  return codes;
+  return out;
 }
 
 /** The type a JSON property holds: for a choice element, the one its name ends with. */
@@ -124,6 +153,9 @@ function walk(obj: Record<string, unknown>, type: string, path: string[], issues
       continue;
     }
     if (isPrimitive(valueType)) continue;
+    if ((valueType === 'CodeableConcept' || valueType === 'Coding') && el?.binding?.strength === 'required' && el.binding.valueSet) {
+      checkConcepts(value, valueType, el.binding.valueSet, path, key, issues);
+    }
     const items = isArray ? value : [value];
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
@@ -152,6 +184,25 @@ function checkCodes(value: unknown, valueSet: string, path: string[], key: strin
       severity: 'error',
       code: 'code-invalid',
       details: { text: `"${code}" is not a code of ${valueSet.split('|')[0]}, which this element is bound to (required)` },
+      expression: [expression(path, Array.isArray(value) ? `${key}[${i}]` : key)],
+    });
+  }
+}
+
+/** A Coding, or a CodeableConcept, bound (required) to a ValueSet must carry one of its codings. */
+function checkConcepts(value: unknown, type: 'CodeableConcept' | 'Coding', valueSet: string, path: string[], key: string, issues: OperationOutcomeIssue[]): void {
+  const allowed = allowedCodings(valueSet);
+  if (!allowed) return;
+  const values = Array.isArray(value) ? value : [value];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as { coding?: { system?: string; code?: string }[]; system?: string; code?: string } | null;
+    if (!v || typeof v !== 'object') continue;
+    const codings = type === 'Coding' ? [v] : Array.isArray(v.coding) ? v.coding : [];
+    if (codings.some((c) => c && allowed.has(`${c.system}|${c.code}`))) continue;
+    issues.push({
+      severity: 'error',
+      code: 'code-invalid',
+      details: { text: `No coding from ${valueSet.split('|')[0]}, which this element is bound to (required)` },
       expression: [expression(path, Array.isArray(value) ? `${key}[${i}]` : key)],
     });
   }
