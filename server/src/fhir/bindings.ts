@@ -70,11 +70,6 @@ export function allowedCodes(valueSetUrl: string): Set<string> | null {
   return expansionOf(valueSetUrl)?.codes ?? null;
 }
 
-/** The codings ("system|code") a ValueSet allows (for Coding and CodeableConcept), or null. */
-export function allowedCodings(valueSetUrl: string): Set<string> | null {
-  return expansionOf(valueSetUrl)?.codings ?? null;
-}
-
 function expand(url: string, depth: number): Expansion | null {
   const { valueSets, codeSystems } = loadTerminology();
   const compose = valueSets.get(url)?.compose;
@@ -147,15 +142,9 @@ function walk(obj: Record<string, unknown>, type: string, path: string[], issues
       valueType = typeOfProperty(el, key);
       if (!valueType) continue;
     }
-    if (valueType === 'code') {
-      const valueSet = el?.binding?.strength === 'required' ? el.binding.valueSet : undefined;
-      if (valueSet) checkCodes(value, valueSet, path, key, issues);
-      continue;
-    }
+    const boundTo = el?.binding?.strength === 'required' ? el.binding.valueSet : undefined;
+    if (boundTo && BOUND_TYPES.has(valueType)) checkBinding(value, valueType, boundTo, path, key, issues);
     if (isPrimitive(valueType)) continue;
-    if ((valueType === 'CodeableConcept' || valueType === 'Coding') && el?.binding?.strength === 'required' && el.binding.valueSet) {
-      checkConcepts(value, valueType, el.binding.valueSet, path, key, issues);
-    }
     const items = isArray ? value : [value];
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
@@ -173,36 +162,35 @@ function expression(path: string[], last: string): string {
   return `${path.join('.')}.${last}`;
 }
 
-function checkCodes(value: unknown, valueSet: string, path: string[], key: string, issues: OperationOutcomeIssue[]): void {
-  const allowed = allowedCodes(valueSet);
-  if (!allowed) return;
-  const values = Array.isArray(value) ? value : [value];
-  for (let i = 0; i < values.length; i++) {
-    const code = values[i];
-    if (typeof code !== 'string' || allowed.has(code)) continue;
-    issues.push({
-      severity: 'error',
-      code: 'code-invalid',
-      details: { text: `"${code}" is not a code of ${valueSet.split('|')[0]}, which this element is bound to (required)` },
-      expression: [expression(path, Array.isArray(value) ? `${key}[${i}]` : key)],
-    });
-  }
+/** The element types whose required bindings are checked. */
+const BOUND_TYPES = new Set(['code', 'Coding', 'CodeableConcept']);
+
+type Concept = { coding?: { system?: string; code?: string }[]; system?: string; code?: string };
+
+/**
+ * Whether one value keeps its required binding: a code from the value set, or a Coding (or a
+ * CodeableConcept with a coding) from it. Values of the wrong shape are the validator's to report.
+ */
+function keepsBinding(value: unknown, type: string, allowed: Expansion): boolean {
+  if (type === 'code') return typeof value !== 'string' || allowed.codes.has(value);
+  if (!value || typeof value !== 'object') return true;
+  const v = value as Concept;
+  const codings = type === 'Coding' ? [v] : Array.isArray(v.coding) ? v.coding : [];
+  return codings.some((c) => c && allowed.codings.has(`${c.system}|${c.code}`));
 }
 
-/** A Coding, or a CodeableConcept, bound (required) to a ValueSet must carry one of its codings. */
-function checkConcepts(value: unknown, type: 'CodeableConcept' | 'Coding', valueSet: string, path: string[], key: string, issues: OperationOutcomeIssue[]): void {
-  const allowed = allowedCodings(valueSet);
+function checkBinding(value: unknown, type: string, valueSet: string, path: string[], key: string, issues: OperationOutcomeIssue[]): void {
+  const allowed = expansionOf(valueSet);
   if (!allowed) return;
+  const url = valueSet.split('|')[0];
   const values = Array.isArray(value) ? value : [value];
   for (let i = 0; i < values.length; i++) {
-    const v = values[i] as { coding?: { system?: string; code?: string }[]; system?: string; code?: string } | null;
-    if (!v || typeof v !== 'object') continue;
-    const codings = type === 'Coding' ? [v] : Array.isArray(v.coding) ? v.coding : [];
-    if (codings.some((c) => c && allowed.has(`${c.system}|${c.code}`))) continue;
+    if (keepsBinding(values[i], type, allowed)) continue;
+    const what = type === 'code' ? `"${values[i]}" is not a code of ${url}` : `No coding from ${url}`;
     issues.push({
       severity: 'error',
       code: 'code-invalid',
-      details: { text: `No coding from ${valueSet.split('|')[0]}, which this element is bound to (required)` },
+      details: { text: `${what}, which this element is bound to (required)` },
       expression: [expression(path, Array.isArray(value) ? `${key}[${i}]` : key)],
     });
   }

@@ -27,10 +27,10 @@ export async function processBundle(router: FhirRouter, repo: FhirRepository, re
   }
   const entries = bundle.entry ?? [];
   if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array', ['Bundle.entry']);
-  entries.forEach((e, i) => checkEntry(e, i));
   // Two entries with one fullUrl would make references to it ambiguous (the spec calls it an error).
   const seenFullUrls = new Map<string, number>();
   entries.forEach((e, i) => {
+    checkEntry(e, i);
     if (!e.fullUrl) return;
     const first = seenFullUrls.get(e.fullUrl);
     if (first !== undefined) throw badRequest(`Bundle.entry[${i}].fullUrl "${e.fullUrl}" repeats Bundle.entry[${first}].fullUrl`, [`Bundle.entry[${i}].fullUrl`]);

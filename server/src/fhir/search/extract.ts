@@ -286,7 +286,7 @@ function rowKey(row: object): string {
   for (const f in row) {
     const v = (row as Record<string, unknown>)[f];
     if (v === undefined) continue; // as JSON would drop it
-    k += `${f}\u0001${v === null ? '\u0002' : v === undefined ? '\u0003' : String(v)}\u0000`;
+    k += `${f}\u0001${v === null ? '\u0002' : String(v)}\u0000`;
   }
   return k;
 }

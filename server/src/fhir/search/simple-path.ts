@@ -54,20 +54,8 @@ function parsePart(resourceType: string, text: string): PathPart | undefined {
     body = as[1].trim();
     asType = as[2];
   }
-  // Steps are split on dots outside the where() parentheses.
-  const pieces: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === '.' && depth === 0) {
-      pieces.push(body.slice(start, i));
-      start = i + 1;
-    }
-  }
-  pieces.push(body.slice(start));
+  // Steps are split on dots outside the where() parentheses and quoted literals.
+  const pieces = splitTopLevel(body, '.');
   const [root, ...rest] = pieces;
   if (root !== resourceType && !BASE_TYPES.has(root)) return undefined;
   if (rest.length === 0) return undefined;
@@ -111,24 +99,24 @@ function balanced(text: string): boolean {
   return depth === 0;
 }
 
-/** Splits on `|` outside parentheses and quotes. */
-function splitUnion(expression: string): string[] {
+/** Splits on `separator` outside parentheses and quoted literals. */
+function splitTopLevel(text: string, separator: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let quoted = false;
   let start = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const c = expression[i];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
     if (c === "'") quoted = !quoted;
     else if (quoted) continue;
     else if (c === '(') depth++;
     else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) {
-      parts.push(expression.slice(start, i));
+    else if (c === separator && depth === 0) {
+      parts.push(text.slice(start, i));
       start = i + 1;
     }
   }
-  parts.push(expression.slice(start));
+  parts.push(text.slice(start));
   return parts;
 }
 
@@ -215,12 +203,11 @@ function evaluatePart(part: PathPart, resource: Record<string, unknown>, out: Ty
 /** Compiles a per-type expression into a fast evaluator, or undefined when it is not plain. */
 export function compileSimplePath(resourceType: string, expression: string): SimplePath | undefined {
   const parts: PathPart[] = [];
-  for (const text of splitUnion(expression)) {
+  for (const text of splitTopLevel(expression, '|')) {
     const part = parsePart(resourceType, text);
     if (!part) return undefined;
     parts.push(part);
   }
-  if (parts.length === 0) return undefined;
   return (resource) => {
     const out: TypedValue[] = [];
     for (const part of parts) if (!evaluatePart(part, resource, out)) return undefined;
