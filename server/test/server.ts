@@ -24,6 +24,9 @@ export async function startTestServer(env: Record<string, string> = {}, kind?: T
   setLogLevel((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent');
   const database = await createTestDatabase(kind);
   const server = http.createServer();
+  // As in main.ts: idle connections outlive fetch's own keep-alive, so a test that pauses between
+  // requests never reuses a socket the server is closing at that moment (ECONNRESET).
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const config = loadConfig({ PORT: String(port), BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', AUTH_REQUIRED: 'off', ...env });

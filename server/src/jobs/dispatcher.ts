@@ -32,7 +32,7 @@ export class Dispatcher {
 
   constructor(db: Database, options: DispatcherOptions) {
     this.db = db;
-    this.options = { batchSize: 200, leaseMs: 60_000, pollMs: db.kind === 'pglite' ? 200 : 1000, gatherMs: 10, ...options };
+    this.options = { batchSize: 200, leaseMs: 60_000, pollMs: db.kind === 'pglite' ? 200 : 1000, gatherMs: 50, ...options };
   }
 
   async start(): Promise<void> {

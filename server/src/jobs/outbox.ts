@@ -17,16 +17,16 @@ export interface OutboxRow extends ChangeEvent {
 /**
  * Claims up to `limit` due events (oldest first) for `leaseMs`, with the content of the version
  * each names (one round trip); rows another dispatcher is claiming right now are skipped, not
- * waited for.
+ * waited for. The due events are picked once, as an array (joined as a subquery, the planner
+ * re-ran the locking pick for every claimed row).
  */
 export async function claimDue(db: Queryable, limit: number, leaseMs: number): Promise<OutboxRow[]> {
   const { rows } = await db.query<OutboxRow & { lastUpdated: Date }>(
     `WITH claimed AS (
        UPDATE outbox_event o SET attempts = o.attempts + 1,
               next_attempt_at = clock_timestamp() + ($2::int * interval '1 millisecond')
-         FROM (SELECT seq FROM outbox_event WHERE next_attempt_at <= clock_timestamp()
-                ORDER BY next_attempt_at, seq LIMIT $1 FOR UPDATE SKIP LOCKED) due
-        WHERE o.seq = due.seq
+        WHERE o.seq = ANY(ARRAY(SELECT seq FROM outbox_event WHERE next_attempt_at <= clock_timestamp()
+                ORDER BY next_attempt_at, seq LIMIT $1 FOR UPDATE SKIP LOCKED))
         RETURNING o.seq, o.res_type, o.res_id, o.version, o.method, o.last_updated, o.attempts)
      SELECT c.seq, c.res_type AS type, c.res_id AS id, c.version, c.method, c.last_updated AS "lastUpdated", c.attempts, h.content
        FROM claimed c LEFT JOIN resource_history h ON h.type = c.res_type AND h.id = c.res_id AND h.version = c.version`,

@@ -22,6 +22,7 @@ import {
   preconditionFailed,
   unprocessable,
 } from '../outcomes.ts';
+import { groupCommitFor } from './group-commit.ts';
 import { writeVersions, type VersionRow } from './write-sql.ts';
 import { versionsCommitted } from '../../db/commit-signal.ts';
 import { allowAll, type AccessPolicy } from '../../access/policy.ts';
@@ -402,7 +403,10 @@ export class FhirRepository {
     }
     const content = row.content as string;
     try {
-      await writeVersions(this.q, [row]);
+      // Outside a transaction the version commits on its own, so it may share a statement with
+      // other requests' versions (group-commit.ts).
+      if (this.tx) await writeVersions(this.tx, [row]);
+      else await groupCommitFor(this.db).write(row);
       this.markWritten();
     } catch (err) {
       // Two creates of the same client-chosen id raced: the loser sees a unique violation.

@@ -1,0 +1,92 @@
+/**
+ * Group commit: concurrent creates share statements, and one bad version in a shared statement
+ * fails alone. Against PostgreSQL and PGlite.
+ */
+import type { Patient } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase, type TestDbKind } from '../../../test/db.ts';
+import { systemContext } from '../../context.ts';
+import { loadDefinitions } from '../definitions.ts';
+import { extractIndexRows } from '../search/extract.ts';
+import { GroupCommit, groupCommitFor } from './group-commit.ts';
+import { FhirRepository } from './repository.ts';
+import type { VersionRow } from './write-sql.ts';
+
+function versionRow(id: string, family: string, version = 1): VersionRow {
+  const lastUpdated = new Date().toISOString();
+  const resource: Patient = { resourceType: 'Patient', id, meta: { versionId: String(version), lastUpdated }, name: [{ family }] };
+  return {
+    type: 'Patient',
+    id,
+    version,
+    lastUpdated,
+    deleted: false,
+    method: 'POST',
+    content: JSON.stringify(resource),
+    replaces: false,
+    index: extractIndexRows(resource),
+  };
+}
+
+describe.each<TestDbKind>(['postgres', 'pglite'])('group commit on %s', (kind) => {
+  let database: TestDatabase;
+  let repo: FhirRepository;
+
+  beforeAll(async () => {
+    loadDefinitions();
+    database = await createTestDatabase(kind);
+    repo = new FhirRepository(systemContext(), database.db, { referentialIntegrity: true });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('writes concurrent creates in fewer statements than versions, each stored with its index rows', async () => {
+    const stats = groupCommitFor(database.db).stats;
+    const before = { ...stats };
+    const results = await Promise.all(Array.from({ length: 30 }, (_, n) => repo.create<Patient>({ resourceType: 'Patient', name: [{ family: `Grouped${n}` }] })));
+    expect(stats.versions - before.versions).toBe(30);
+    expect(stats.statements - before.statements).toBeLessThan(30);
+    for (const [n, r] of results.entries()) {
+      const stored = await repo.read('Patient', r.resource.id as string);
+      expect(JSON.parse(stored.content as string).name[0].family).toBe(`Grouped${n}`);
+    }
+    const { rows } = await database.db.query<{ n: number }>(
+      `SELECT count(DISTINCT res_id)::int AS n FROM idx_string WHERE param = 'family' AND value LIKE 'grouped%'`,
+    );
+    expect(rows[0].n).toBe(30);
+    const history = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_event WHERE res_id = ANY($1::text[])`, [
+      results.map((r) => r.resource.id as string),
+    ]);
+    // Every version has its outbox event (or the dispatcher already handled it: none here, no jobs run).
+    expect(history.rows[0].n).toBe(30);
+  });
+
+  it('fails only the bad version of a shared statement', async () => {
+    const existing = await repo.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Existing' }] });
+    const group = new GroupCommit(database.db);
+    // The first two go out at once; the next four wait and share one statement, in which the
+    // third repeats version 1 of an existing resource (a history key violation).
+    const ids = ['gc-a', 'gc-b', 'gc-c', 'gc-d', 'gc-e'];
+    const writes = [
+      group.write(versionRow(ids[0], 'A')),
+      group.write(versionRow(ids[1], 'B')),
+      group.write(versionRow(ids[2], 'C')),
+      group.write(versionRow(ids[3], 'D')),
+      group.write(versionRow(existing.resource.id as string, 'Clash')),
+      group.write(versionRow(ids[4], 'E')),
+    ];
+    const outcomes = await Promise.allSettled(writes);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(((outcomes[4] as PromiseRejectedResult).reason as { code?: string }).code).toBe('23505');
+    // The grouped statement failed as a whole and its four versions were retried one by one.
+    expect(group.stats).toEqual({ statements: 2 + 1 + 4, versions: 5 });
+    for (const [n, id] of ids.entries()) {
+      const stored = await repo.read('Patient', id);
+      expect(JSON.parse(stored.content as string).name[0].family).toBe('ABCDE'[n]);
+    }
+    // The existing resource was not touched by the failed write.
+    const kept = await repo.read('Patient', existing.resource.id as string);
+    expect(JSON.parse(kept.content as string).name[0].family).toBe('Existing');
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * Group commit for single-version writes made outside a transaction (a plain create). Writes that
+ * arrive while earlier ones are still on their way to the database wait and then go together, as
+ * one statement (one round trip, one commit) — the way a database groups commits, done one step
+ * earlier. Under load this is what a create costs most: measured on the CORE benchmark, the
+ * per-statement work (socket writes, executor start, commit) outweighed the rows themselves.
+ *
+ * Each write still succeeds or fails on its own: when a grouped statement fails, its writes are
+ * retried one by one, so only the bad one sees the error. A quiet server sends each write at once;
+ * grouping only happens while `MAX_IN_FLIGHT` statements are already running.
+ */
+import type { Queryable } from '../../db/database.ts';
+import { writeVersions, type VersionRow } from './write-sql.ts';
+
+/** Statements in flight at once: enough to keep the database busy while the next group fills. */
+const MAX_IN_FLIGHT = 2;
+/** Versions per statement at most (keeps one statement's parameters small). */
+const MAX_GROUP = 64;
+
+interface PendingWrite {
+  row: VersionRow;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class GroupCommit {
+  private readonly waiting: PendingWrite[] = [];
+  private inFlight = 0;
+  /** Statements sent and versions written, for tests and diagnostics. */
+  readonly stats = { statements: 0, versions: 0 };
+
+  private readonly db: Queryable;
+
+  constructor(db: Queryable) {
+    this.db = db;
+  }
+
+  /** Resolves once `row` is committed; rejects with the database's error for this row. */
+  write(row: VersionRow): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ row, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.waiting.length > 0) {
+      const group = this.waiting.splice(0, MAX_GROUP);
+      this.inFlight++;
+      void this.send(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async send(group: PendingWrite[]): Promise<void> {
+    try {
+      await this.execute(group.map((w) => w.row));
+      for (const w of group) w.resolve();
+    } catch (err) {
+      if (group.length === 1) return group[0].reject(err);
+      // One bad version fails the whole statement (nothing of it is committed): write each
+      // alone so that the others succeed and the bad one gets its own error.
+      await Promise.all(group.map((w) => this.execute([w.row]).then(w.resolve, w.reject)));
+    }
+  }
+
+  private async execute(rows: VersionRow[]): Promise<void> {
+    this.stats.statements++;
+    await writeVersions(this.db, rows);
+    this.stats.versions += rows.length;
+  }
+}
+
+const perDatabase = new WeakMap<Queryable, GroupCommit>();
+
+/** The group-commit queue shared by every repository on `db`. */
+export function groupCommitFor(db: Queryable): GroupCommit {
+  let group = perDatabase.get(db);
+  if (!group) {
+    group = new GroupCommit(db);
+    perDatabase.set(db, group);
+  }
+  return group;
+}
