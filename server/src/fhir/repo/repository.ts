@@ -23,6 +23,7 @@ import {
   unprocessable,
 } from '../outcomes.ts';
 import { groupCommitFor } from './group-commit.ts';
+import { readBatchFor } from './read-batch.ts';
 import { writeVersions, type VersionRow } from './write-sql.ts';
 import { versionsCommitted } from '../../db/commit-signal.ts';
 import { allowAll, type AccessPolicy } from '../../access/policy.ts';
@@ -161,6 +162,8 @@ export class FhirRepository {
     const typeParam = params.add(type);
     const idParam = params.add(id);
     const visible = this.access.visibleRows(type, 'r', params);
+    // Unfiltered reads outside a transaction may share a statement with other requests' reads.
+    if (!visible && !this.tx) return readBatchFor(this.db).read(type, id);
     const { rows } = await this.q.query<StoredVersion>(
       `SELECT type, id, version, last_updated AS "lastUpdated", deleted, content
          FROM resource r WHERE type = ${typeParam} AND id = ${idParam}${visible ? ` AND (${visible})` : ''}`,
