@@ -24,7 +24,7 @@ import {
 } from '../outcomes.ts';
 import { groupCommitFor } from './group-commit.ts';
 import { readBatchFor } from './read-batch.ts';
-import { writeVersions, type VersionRow } from './write-sql.ts';
+import { writeVersionGuarded, writeVersions, type VersionRow } from './write-sql.ts';
 import { versionsCommitted } from '../../db/commit-signal.ts';
 import { allowAll, type AccessPolicy } from '../../access/policy.ts';
 import { SqlParams } from '../search/sql-params.ts';
@@ -64,6 +64,11 @@ interface WriteOptions {
   method: VersionRow['method'];
   /** Required current version (If-Match); a mismatch is 412. */
   ifMatch?: number;
+  /**
+   * `current` was read without a lock: write only if it is still current, else write nothing and
+   * answer undefined (the caller retries under a lock).
+   */
+  optimistic?: boolean;
 }
 
 /** The resource as stored: id and meta (versionId, lastUpdated) set by the server, listed first. */
@@ -258,10 +263,26 @@ export class FhirRepository {
     this.access.checkInteraction(resource.resourceType, 'update');
     const id = resource.id;
     if (!id || !ID_RE.test(id)) throw badRequest('Resource id is missing or malformed', ['id']);
+    const writeOptions: WriteOptions = { method: options.method ?? 'PUT', ifMatch: options.ifMatch };
+    if (this.mayWriteOptimistically(resource.resourceType)) {
+      // Two round trips instead of four (begin, lock, write, commit): read the current version,
+      // then write only if it is still current. Only a concurrent write makes it go the locked way.
+      const current = await this.readVersion(resource.resourceType, id);
+      const written = await this.writeVersion(resource, current, { ...writeOptions, optimistic: true });
+      if (written) return written;
+    }
     return this.withTransaction(async (repo) => {
       const current = await repo.lockCurrent(resource.resourceType, id);
-      return repo.write(resource, current, { method: options.method ?? 'PUT', ifMatch: options.ifMatch });
+      return repo.write(resource, current, writeOptions);
     });
+  }
+
+  /**
+   * Whether a write can skip locking the current row: nothing else must happen in its transaction
+   * (no write hooks, no audit record) and no policy must judge it by what it replaces.
+   */
+  private mayWriteOptimistically(type: string): boolean {
+    return !this.tx && !this.restricted && !this.context.audit && !hasWriteHooks(type);
   }
 
   /** Applies a JSON Patch (RFC 6902) to the current version. */
@@ -377,11 +398,16 @@ export class FhirRepository {
   }
 
   /** Validates, stamps meta, indexes and stores one new version. */
-  private async write(resource: Resource, current: StoredVersion | undefined, options: WriteOptions): Promise<WriteResult> {
+  private async write(resource: Resource, current: StoredVersion | undefined, options: Omit<WriteOptions, 'optimistic'>): Promise<WriteResult> {
     // Write hooks and the audit trail must commit or roll back with the resource.
     if (!this.tx && (this.context.audit || hasWriteHooks(resource.resourceType))) {
       return this.withTransaction((repo) => repo.write(resource, current, options));
     }
+    return (await this.writeVersion(resource, current, options)) as WriteResult;
+  }
+
+  /** write() once the transaction question is settled; undefined: see WriteOptions.optimistic. */
+  private async writeVersion(resource: Resource, current: StoredVersion | undefined, options: WriteOptions): Promise<WriteResult | undefined> {
     if (options.ifMatch !== undefined && current?.version !== options.ifMatch) {
       throw preconditionFailed(
         `Version mismatch: ${resource.resourceType}/${resource.id} is at version ${current?.version ?? 'none'}, not ${options.ifMatch}`,
@@ -408,7 +434,9 @@ export class FhirRepository {
     try {
       // Outside a transaction the version commits on its own, so it may share a statement with
       // other requests' versions (group-commit.ts).
-      if (this.tx) await writeVersions(this.tx, [row]);
+      if (options.optimistic) {
+        if (!(await writeVersionGuarded(this.db, row))) return undefined;
+      } else if (this.tx) await writeVersions(this.tx, [row]);
       else await groupCommitFor(this.db).write(row);
       this.markWritten();
     } catch (err) {

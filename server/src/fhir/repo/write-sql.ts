@@ -69,7 +69,10 @@ function recordsetColumns(kind: IndexKind): string {
  * the data: 10 ms per update at 20k rows); and an array parameter would have brought back the
  * per-call re-planning.
  */
-function buildStatement(kinds: IndexKind[], replaces: boolean): string {
+function buildStatement(kinds: IndexKind[], replaces: boolean, guarded: boolean): string {
+  // Guarded (one version, written without a lock): the current row is replaced only while it is
+  // still the version before this one, and nothing else is written unless it was.
+  const onlyIfWritten = guarded ? ' WHERE EXISTS (SELECT 1 FROM cur)' : '';
   const parts: string[] = [
     `v AS (
       SELECT * FROM json_to_recordset($1::json) AS x(type text, id text, version int, last_updated timestamptz,
@@ -79,14 +82,15 @@ function buildStatement(kinds: IndexKind[], replaces: boolean): string {
       SELECT type, id, version, last_updated, deleted, content, compartments FROM v
       ON CONFLICT (type, id) DO UPDATE SET version = EXCLUDED.version, last_updated = EXCLUDED.last_updated,
         deleted = EXCLUDED.deleted, content = EXCLUDED.content, compartments = EXCLUDED.compartments
+      ${guarded ? 'WHERE resource.version = EXCLUDED.version - 1' : ''}
       RETURNING 1)`,
     `hist AS (
       INSERT INTO resource_history (type, id, version, last_updated, deleted, method, content, author)
-      SELECT type, id, version, last_updated, deleted, method, content, author FROM v)`,
+      SELECT type, id, version, last_updated, deleted, method, content, author FROM v${onlyIfWritten})`,
     // Transactional outbox (migration 030): one event per written version, committed with it.
     `outbox AS (
       INSERT INTO outbox_event (res_type, res_id, version, method, last_updated)
-      SELECT type, id, version, method, last_updated FROM v)`,
+      SELECT type, id, version, method, last_updated FROM v${onlyIfWritten})`,
   ];
   let n = 1;
   if (replaces) {
@@ -97,14 +101,14 @@ function buildStatement(kinds: IndexKind[], replaces: boolean): string {
       // keeps an id shared by two types from deleting the other type's rows.
       parts.push(`del_${kind} AS (
         DELETE FROM ${INDEX_TABLES[kind].table} WHERE res_id = ANY(ARRAY(SELECT id FROM old))
-          AND res_type || '/' || res_id = ANY(ARRAY(SELECT type || '/' || id FROM old)))`);
+          AND res_type || '/' || res_id = ANY(ARRAY(SELECT type || '/' || id FROM old))${guarded ? ' AND EXISTS (SELECT 1 FROM cur)' : ''})`);
     }
   }
   for (const kind of kinds) {
     const { table, columns } = INDEX_TABLES[kind];
     parts.push(`ins_${kind} AS (
       INSERT INTO ${table} (res_type, res_id, ${columns.join(', ')})
-      SELECT * FROM json_to_recordset($${++n}::json) AS x(${recordsetColumns(kind)}))`);
+      SELECT * FROM json_to_recordset($${++n}::json) AS x(${recordsetColumns(kind)})${onlyIfWritten})`);
   }
   return `WITH ${parts.join(',\n')}\nSELECT count(*)::int AS n FROM cur`;
 }
@@ -122,18 +126,22 @@ interface WriteStatement {
  */
 const statements = new Map<string, WriteStatement>();
 
-function statementFor(kinds: IndexKind[], replaces: boolean): WriteStatement {
-  const key = `${replaces ? 'u' : 'c'}_${INDEX_KINDS.map((k) => (kinds.includes(k) ? '1' : '0')).join('')}`;
+function statementFor(kinds: IndexKind[], replaces: boolean, guarded: boolean): WriteStatement {
+  const key = `${replaces ? 'u' : 'c'}${guarded ? 'g' : ''}_${INDEX_KINDS.map((k) => (kinds.includes(k) ? '1' : '0')).join('')}`;
   let statement = statements.get(key);
   if (!statement) {
-    statement = { name: `fhir_write_${key}`, sql: buildStatement(kinds, replaces) };
+    statement = { name: `fhir_write_${key}`, sql: buildStatement(kinds, replaces, guarded) };
     statements.set(key, statement);
   }
   return statement;
 }
 
-/** The statement for these rows and its parameters. */
-export function writeVersionsStatement(rows: VersionRow[]): { name: string; sql: string; params: unknown[] } {
+/**
+ * The statement for these rows and its parameters. `guarded` (one row only): write it only if the
+ * current row is still at the version before it; the statement then answers n = 0 when it was not.
+ */
+export function writeVersionsStatement(rows: VersionRow[], guarded = false): { name: string; sql: string; params: unknown[] } {
+  if (guarded && rows.length !== 1) throw new Error('a guarded write carries exactly one version');
   const versions = rows.map((r) => ({
     type: r.type,
     id: r.id,
@@ -165,7 +173,7 @@ export function writeVersionsStatement(rows: VersionRow[]): { name: string; sql:
       params.push(JSON.stringify(records));
     }
   }
-  const { name, sql } = statementFor(kinds, replaced.length > 0);
+  const { name, sql } = statementFor(kinds, replaced.length > 0, guarded);
   return { name, sql, params };
 }
 
@@ -173,4 +181,14 @@ export async function writeVersions(db: Queryable, rows: VersionRow[]): Promise<
   if (rows.length === 0) return;
   const { name, sql, params } = writeVersionsStatement(rows);
   await db.query(sql, params, name);
+}
+
+/**
+ * Writes one version without holding a lock on the current row: true when written, false (and
+ * nothing written) when the current row is no longer at `row.version - 1` (a concurrent write).
+ */
+export async function writeVersionGuarded(db: Queryable, row: VersionRow): Promise<boolean> {
+  const { name, sql, params } = writeVersionsStatement([row], true);
+  const { rows } = await db.query<{ n: number }>(sql, params, name);
+  return rows[0].n === 1;
 }

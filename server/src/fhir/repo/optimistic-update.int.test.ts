@@ -1,0 +1,89 @@
+/**
+ * Updates without a row lock (read, then write only if still current): concurrent updates lose
+ * nothing, If-Match races have exactly one winner, and a stale guarded write changes nothing.
+ * Against PostgreSQL and PGlite.
+ */
+import type { Patient } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase, type TestDbKind } from '../../../test/db.ts';
+import { systemContext } from '../../context.ts';
+import { loadDefinitions } from '../definitions.ts';
+import { OperationOutcomeError } from '../outcomes.ts';
+import { extractIndexRows } from '../search/extract.ts';
+import { FhirRepository } from './repository.ts';
+import { writeVersionGuarded } from './write-sql.ts';
+
+describe.each<TestDbKind>(['postgres', 'pglite'])('optimistic update on %s', (kind) => {
+  let database: TestDatabase;
+  let repo: FhirRepository;
+
+  beforeAll(async () => {
+    loadDefinitions();
+    database = await createTestDatabase(kind);
+    repo = new FhirRepository(systemContext(), database.db, { referentialIntegrity: true });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  const familiesInIndex = async (id: string): Promise<string[]> => {
+    const { rows } = await database.db.query<{ value: string }>(`SELECT value FROM idx_string WHERE res_id = $1 AND param = 'family' ORDER BY value`, [id]);
+    return rows.map((r) => r.value);
+  };
+
+  it('keeps every version of concurrent updates, each with its own number', async () => {
+    const { resource } = await repo.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Start' }] });
+    const id = resource.id as string;
+    const results = await Promise.all(Array.from({ length: 12 }, (_, n) => repo.update<Patient>({ resourceType: 'Patient', id, name: [{ family: `Writer${n}` }] })));
+    const versions = results.map((r) => r.stored.version).sort((a, b) => a - b);
+    expect(versions).toEqual(Array.from({ length: 12 }, (_, n) => n + 2));
+    const history = await repo.history({ type: 'Patient', id, count: 100 });
+    expect(history.versions.map((v) => v.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 13 }, (_, n) => n + 1));
+    // The current row and its index rows are those of the last version.
+    const last = results.find((r) => r.stored.version === 13) as (typeof results)[number];
+    const current = await repo.read('Patient', id);
+    expect(current.content).toBe(last.stored.content);
+    expect(await familiesInIndex(id)).toEqual([(last.resource as Patient).name?.[0].family?.toLowerCase()]);
+  });
+
+  it('lets exactly one of several updates with the same If-Match win; the others get 412', async () => {
+    const { resource } = await repo.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Contested' }] });
+    const id = resource.id as string;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, n) => repo.update<Patient>({ resourceType: 'Patient', id, name: [{ family: `Racer${n}` }] }, { ifMatch: 1 })),
+    );
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const o of outcomes.filter((o) => o.status === 'rejected')) {
+      expect(((o as PromiseRejectedResult).reason as OperationOutcomeError).status).toBe(412);
+    }
+    expect((await repo.read('Patient', id)).version).toBe(2);
+  });
+
+  it('creates with a client id once when two update-as-creates race', async () => {
+    const id = `race-${kind}`;
+    const results = await Promise.all([1, 2].map((n) => repo.update<Patient>({ resourceType: 'Patient', id, name: [{ family: `Client${n}` }] })));
+    expect(results.map((r) => r.stored.version).sort()).toEqual([1, 2]);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+  });
+
+  it('a guarded write over a version that is no longer current writes nothing', async () => {
+    const { resource } = await repo.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Guarded' }] });
+    const id = resource.id as string;
+    await repo.update<Patient>({ resourceType: 'Patient', id, name: [{ family: 'Second' }] });
+    // A writer that read version 1 tries to write version 2, which already exists.
+    const lastUpdated = new Date().toISOString();
+    const stale: Patient = { resourceType: 'Patient', id, meta: { versionId: '2', lastUpdated }, name: [{ family: 'Stale' }] };
+    const row = { type: 'Patient', id, version: 2, lastUpdated, deleted: false, method: 'PUT' as const, content: JSON.stringify(stale), replaces: true, index: extractIndexRows(stale) };
+    expect(await writeVersionGuarded(database.db, row)).toBe(false);
+    const current = await repo.read('Patient', id);
+    expect(JSON.parse(current.content as string).name[0].family).toBe('Second');
+    expect(await familiesInIndex(id)).toEqual(['second']);
+    const { rows } = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_event WHERE res_id = $1`, [id]);
+    expect(rows[0].n).toBe(2);
+    // The same write one version on goes through.
+    const next: Patient = { ...stale, meta: { versionId: '3', lastUpdated } };
+    expect(await writeVersionGuarded(database.db, { ...row, version: 3, content: JSON.stringify(next) })).toBe(true);
+    expect(await familiesInIndex(id)).toEqual(['stale']);
+  });
+});
