@@ -1,8 +1,8 @@
 /**
  * Group commit for single-version writes made outside a transaction (a plain create). Writes that
  * arrive while earlier ones are still on their way to the database wait and then go together, as
- * one statement (one round trip, one commit) — the way a database groups commits, done one step
- * earlier. Under load this is what a create costs most: measured on the CORE benchmark, the
+ * one statement (one round trip, one commit; db/statement-batcher.ts) — the way a database groups
+ * commits, done one step earlier. Under load this is what a create costs most: measured on the CORE benchmark, the
  * per-statement work (socket writes, executor start, commit) outweighed the rows themselves.
  *
  * Each write still succeeds or fails on its own: when a grouped statement fails, its writes are
@@ -10,6 +10,7 @@
  * grouping only happens while `MAX_IN_FLIGHT` statements are already running.
  */
 import type { Queryable } from '../../db/database.ts';
+import { StatementBatcher } from '../../db/statement-batcher.ts';
 import { writeVersions, type VersionRow } from './write-sql.ts';
 
 /** Statements in flight at once: enough to keep the database busy while the next group fills. */
@@ -17,53 +18,30 @@ const MAX_IN_FLIGHT = 2;
 /** Versions per statement at most (keeps one statement's parameters small). */
 const MAX_GROUP = 64;
 
-interface PendingWrite {
-  row: VersionRow;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 export class GroupCommit {
-  private readonly waiting: PendingWrite[] = [];
-  private inFlight = 0;
   /** Statements sent and versions written, for tests and diagnostics. */
   readonly stats = { statements: 0, versions: 0 };
-
   private readonly db: Queryable;
+  private readonly batcher: StatementBatcher<VersionRow, void>;
 
   constructor(db: Queryable) {
     this.db = db;
+    this.batcher = new StatementBatcher<VersionRow, void>(async (group) => {
+      try {
+        await this.execute(group.map((w) => w.item));
+        for (const w of group) w.resolve();
+      } catch (err) {
+        if (group.length === 1) return group[0].reject(err);
+        // One bad version fails the whole statement (nothing of it is committed): write each
+        // alone so that the others succeed and the bad one gets its own error.
+        await Promise.all(group.map((w) => this.execute([w.item]).then(w.resolve, w.reject)));
+      }
+    }, { maxInFlight: MAX_IN_FLIGHT, maxBatch: MAX_GROUP });
   }
 
   /** Resolves once `row` is committed; rejects with the database's error for this row. */
   write(row: VersionRow): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ row, resolve, reject });
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    while (this.inFlight < MAX_IN_FLIGHT && this.waiting.length > 0) {
-      const group = this.waiting.splice(0, MAX_GROUP);
-      this.inFlight++;
-      void this.send(group).finally(() => {
-        this.inFlight--;
-        this.pump();
-      });
-    }
-  }
-
-  private async send(group: PendingWrite[]): Promise<void> {
-    try {
-      await this.execute(group.map((w) => w.row));
-      for (const w of group) w.resolve();
-    } catch (err) {
-      if (group.length === 1) return group[0].reject(err);
-      // One bad version fails the whole statement (nothing of it is committed): write each
-      // alone so that the others succeed and the bad one gets its own error.
-      await Promise.all(group.map((w) => this.execute([w.row]).then(w.resolve, w.reject)));
-    }
+    return this.batcher.add(row);
   }
 
   private async execute(rows: VersionRow[]): Promise<void> {

@@ -1,0 +1,53 @@
+/**
+ * Shares statements between concurrent requests: items that arrive while `maxInFlight` batches
+ * are already on their way to the database wait, and then go together in the next batch. A quiet
+ * server sends each item at once; batching only happens under load, where one statement for
+ * several requests saves the per-statement cost (round trip, socket writes, executor start,
+ * commit). Used by the group commit of creates and the batched reads by id (fhir/repo/).
+ */
+interface Pending<Item, Answer> {
+  item: Item;
+  resolve: (answer: Answer) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Sends one batch; settles every pending item of it (resolve or reject each). */
+export type SendBatch<Item, Answer> = (batch: Pending<Item, Answer>[]) => Promise<void>;
+
+export class StatementBatcher<Item, Answer> {
+  private readonly waiting: Pending<Item, Answer>[] = [];
+  private inFlight = 0;
+  private readonly send: SendBatch<Item, Answer>;
+  private readonly maxInFlight: number;
+  private readonly maxBatch: number;
+
+  constructor(send: SendBatch<Item, Answer>, options: { maxInFlight: number; maxBatch: number }) {
+    this.send = send;
+    this.maxInFlight = options.maxInFlight;
+    this.maxBatch = options.maxBatch;
+  }
+
+  /** Resolves with the item's own answer once its batch has been sent. */
+  add(item: Item): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, this.maxBatch);
+      this.inFlight++;
+      this.send(batch)
+        .catch((err: unknown) => {
+          // A sender that throws instead of settling its items fails them all.
+          for (const p of batch) p.reject(err);
+        })
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
+}
