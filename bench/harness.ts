@@ -33,6 +33,8 @@ export interface ScenarioResult {
 
 export interface BenchServer {
   url: string;
+  /** The server's process id (for CPU accounting). */
+  pid: number;
   fhir: string;
   databaseUrl: string;
   stop(): Promise<void>;
@@ -64,7 +66,8 @@ async function adminQuery(sql: string): Promise<void> {
  * Creates a fresh database, starts `node server/src/main.ts` on it (LOG_LEVEL=warn) and waits
  * for /healthz. `stop()` stops the server and drops the database.
  */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+/** `root`: the checkout whose server to start (bench/compare.ts starts an older one beside this). */
+export async function startBenchServer(env: Record<string, string> = {}, root = ROOT): Promise<BenchServer> {
   // BENCH_DATABASE_NAME reuses a database a run kept (BENCH_KEEP_DATABASE=1) instead of a fresh one.
   const reused = process.env.BENCH_DATABASE_NAME;
   const name = reused || `bench_${randomBytes(5).toString('hex')}`;
@@ -79,7 +82,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     if (!reused) await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   };
   try {
-    child = spawn(process.execPath, [path.join(ROOT, 'server/src/main.ts')], {
+    child = spawn(process.execPath, [path.join(root, 'server/src/main.ts')], {
       // Token-less requests (AUTH_REQUIRED=off): these figures are the store's, without token checks.
       env: { ...process.env, PORT: String(port), BASE_URL: url, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', AUTH_REQUIRED: 'off', SEED_DEMO: 'off', ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -93,6 +96,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const running = child;
   return {
     url,
+    pid: running.pid as number,
     fhir: `${url}/fhir`,
     databaseUrl,
     async stop() {
