@@ -3,6 +3,7 @@
  * one, so that AUTH and CARE can narrow what a request may read and write in one place.
  */
 import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
 import type { AccessPolicy } from './access/policy.ts';
 import type { FhirRepository, StoredVersion } from './fhir/repo/repository.ts';
 
@@ -12,6 +13,11 @@ export interface AuditSink {
   read(ctx: RequestContext, interaction: string, versions: StoredVersion[]): void;
   /** Writes: recorded through `repo`, inside the write's own transaction. */
   wrote(repo: FhirRepository, action: 'C' | 'U' | 'D', versions: StoredVersion[]): Promise<void>;
+  /**
+   * The record of a write, for the repository to store in the same statement as the write
+   * (undefined when there is nothing to record).
+   */
+  writeEvent(ctx: RequestContext, action: 'C' | 'U' | 'D', versions: StoredVersion[]): Resource | undefined;
 }
 
 export interface Caller {

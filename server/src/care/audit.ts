@@ -121,8 +121,12 @@ export class AuditTrail {
   }
 
   async wrote(repo: FhirRepository, action: 'C' | 'U' | 'D', versions: StoredVersion[]): Promise<void> {
-    const event = this.eventFor(repo.context, action, action === 'C' ? 'create' : action === 'U' ? 'update' : 'delete', versions);
+    const event = this.writeEvent(repo.context, action, versions);
     if (event) await repo.asPlatform({ referentialIntegrity: false }).createMany([event]);
+  }
+
+  writeEvent(ctx: RequestContext, action: 'C' | 'U' | 'D', versions: StoredVersion[]): AuditEvent | undefined {
+    return this.eventFor(ctx, action, action === 'C' ? 'create' : action === 'U' ? 'update' : 'delete', versions);
   }
 
   /** Writes the buffered read audits now (at shutdown, and in tests). */

@@ -22,26 +22,29 @@ export class GroupCommit {
   /** Statements sent and versions written, for tests and diagnostics. */
   readonly stats = { statements: 0, versions: 0 };
   private readonly db: Queryable;
-  private readonly batcher: StatementBatcher<VersionRow, void>;
+  private readonly batcher: StatementBatcher<VersionRow[], void>;
 
   constructor(db: Queryable) {
     this.db = db;
-    this.batcher = new StatementBatcher<VersionRow, void>(async (group) => {
+    this.batcher = new StatementBatcher<VersionRow[], void>(async (group) => {
       try {
-        await this.execute(group.map((w) => w.item));
+        await this.execute(group.flatMap((w) => w.item));
         for (const w of group) w.resolve();
       } catch (err) {
         if (group.length === 1) return group[0].reject(err);
         // One bad version fails the whole statement (nothing of it is committed): write each
-        // alone so that the others succeed and the bad one gets its own error.
-        await Promise.all(group.map((w) => this.execute([w.item]).then(w.resolve, w.reject)));
+        // write alone so that the others succeed and the bad one gets its own error.
+        await Promise.all(group.map((w) => this.execute(w.item).then(w.resolve, w.reject)));
       }
     }, { maxInFlight: MAX_IN_FLIGHT, maxBatch: MAX_GROUP });
   }
 
-  /** Resolves once `row` is committed; rejects with the database's error for this row. */
-  write(row: VersionRow): Promise<void> {
-    return this.batcher.add(row);
+  /**
+   * Resolves once `rows` are committed — together, all or none (a version and its audit record);
+   * rejects with the database's error for them.
+   */
+  write(rows: VersionRow[]): Promise<void> {
+    return this.batcher.add(rows);
   }
 
   private async execute(rows: VersionRow[]): Promise<void> {

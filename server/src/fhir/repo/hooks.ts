@@ -48,6 +48,11 @@ export function hasWriteHooks(type: string): boolean {
   return (byType.get(type)?.length ?? 0) > 0;
 }
 
+/** Whether any hook of the type runs after a write (and so needs the write's transaction). */
+export function hasAfterWriteHooks(type: string): boolean {
+  return writeHooksFor(type).some((hook) => hook.afterWrite || hook.afterCreateMany);
+}
+
 /** Runs the beforeWrite hooks in order; each sees the previous one's replacement. */
 export async function runBeforeWrite(repo: FhirRepository, type: string, next: Resource | undefined, previous: Resource | undefined): Promise<Resource | undefined> {
   let current = next;

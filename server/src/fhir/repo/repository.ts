@@ -31,7 +31,7 @@ import { SqlParams } from '../search/sql-params.ts';
 import type { SearchRequest } from '../search/parse.ts';
 import { runSearch, type SearchResult } from '../search/run.ts';
 import { readHistory, type HistoryPage, type HistoryQuery } from './history.ts';
-import { hasWriteHooks, runAfterWrite, runBeforeWrite, writeHooksFor } from './hooks.ts';
+import { hasAfterWriteHooks, hasWriteHooks, runAfterWrite, runBeforeWrite, writeHooksFor } from './hooks.ts';
 // Installs the scheduling write hooks: booking rules hold whoever writes (see ./hooks.ts).
 import '../../scheduling/register.ts';
 // Installs the care hooks: appointments grant history access through Consents (see ../../care/).
@@ -319,22 +319,7 @@ export class FhirRepository {
     if (!this.tx && (this.context.audit || resources.some((r) => hasWriteHooks(r.resourceType)))) {
       return this.withTransaction((repo) => repo.createMany(resources, ids));
     }
-    const results: WriteResult[] = [];
-    const rows: VersionRow[] = [];
-    const lastUpdated = new Date().toISOString();
-    for (let i = 0; i < resources.length; i++) {
-      let stamped = stamp(resources[i], ids?.[i] ?? randomUUID(), 1, lastUpdated);
-      await this.access.checkWrite(stamped.resourceType, stamped, undefined, this.q);
-      const hooked = await runBeforeWrite(this, stamped.resourceType, stamped, undefined);
-      if (hooked && hooked !== stamped) stamped = stamp(hooked, stamped.id as string, 1, lastUpdated);
-      const row = this.prepareVersion(stamped, 1, lastUpdated, 'POST', false);
-      rows.push(row);
-      results.push({
-        resource: stamped,
-        stored: { type: row.type, id: row.id, version: 1, lastUpdated: new Date(lastUpdated), deleted: false, content: row.content },
-        created: true,
-      });
-    }
+    const { rows, results } = await this.prepareCreates(resources, ids);
     const pending = this.referencesToCheck(results.map((r) => r.resource));
     if (pending.length) {
       if (this.deferredReferences) this.deferredReferences.push(...pending);
@@ -351,6 +336,34 @@ export class FhirRepository {
     }
     await this.context.audit?.wrote(this, 'C', results.map((r) => r.stored));
     return results;
+  }
+
+  /** Stamps, checks, runs the before-write hooks on, validates and indexes new resources. */
+  private async prepareCreates(resources: Resource[], ids?: string[]): Promise<{ rows: VersionRow[]; results: WriteResult[] }> {
+    const results: WriteResult[] = [];
+    const rows: VersionRow[] = [];
+    const lastUpdated = new Date().toISOString();
+    for (let i = 0; i < resources.length; i++) {
+      let stamped = stamp(resources[i], ids?.[i] ?? randomUUID(), 1, lastUpdated);
+      await this.access.checkWrite(stamped.resourceType, stamped, undefined, this.q);
+      const hooked = await runBeforeWrite(this, stamped.resourceType, stamped, undefined);
+      if (hooked && hooked !== stamped) stamped = stamp(hooked, stamped.id as string, 1, lastUpdated);
+      const row = this.prepareVersion(stamped, 1, lastUpdated, 'POST', false);
+      rows.push(row);
+      results.push({
+        resource: stamped,
+        stored: { type: row.type, id: row.id, version: 1, lastUpdated: new Date(lastUpdated), deleted: false, content: row.content },
+        created: true,
+      });
+    }
+    return { rows, results };
+  }
+
+  /** The rows of the audit record of a write (none when it touches no patient data or no one audits). */
+  private async auditRowsFor(action: 'C' | 'U' | 'D', stored: StoredVersion): Promise<VersionRow[]> {
+    const event = this.context.audit?.writeEvent(this.context, action, [stored]);
+    if (!event) return [];
+    return (await this.asPlatform({ referentialIntegrity: false }).prepareCreates([event])).rows;
   }
 
   /** Soft delete: a new version marked deleted; history keeps every version. Idempotent. */
@@ -399,8 +412,10 @@ export class FhirRepository {
 
   /** Validates, stamps meta, indexes and stores one new version. */
   private async write(resource: Resource, current: StoredVersion | undefined, options: Omit<WriteOptions, 'optimistic'>): Promise<WriteResult> {
-    // Write hooks and the audit trail must commit or roll back with the resource.
-    if (!this.tx && (this.context.audit || hasWriteHooks(resource.resourceType))) {
+    // Write hooks must commit or roll back with the resource; so must the audit record, which
+    // outside a transaction goes in the same shared statement (writeVersion) unless its own
+    // type has hooks that run after a write.
+    if (!this.tx && (hasWriteHooks(resource.resourceType) || (this.context.audit && hasAfterWriteHooks('AuditEvent')))) {
       return this.withTransaction((repo) => repo.write(resource, current, options));
     }
     return (await this.writeVersion(resource, current, options)) as WriteResult;
@@ -431,13 +446,20 @@ export class FhirRepository {
       else await this.assertReferencesExist(references);
     }
     const content = row.content as string;
+    const stored: StoredVersion = { type: row.type, id: row.id, version, lastUpdated: new Date(lastUpdated), deleted: false, content };
+    const action = previous ? 'U' : 'C';
+    let audited = false;
     try {
-      // Outside a transaction the version commits on its own, so it may share a statement with
-      // other requests' versions (group-commit.ts).
       if (options.optimistic) {
         if (!(await writeVersionGuarded(this.db, row))) return undefined;
       } else if (this.tx) await writeVersions(this.tx, [row]);
-      else await groupCommitFor(this.db).write(row);
+      else {
+        // Outside a transaction the version commits on its own, so it may share a statement with
+        // other requests' versions (group-commit.ts); its audit record goes in the same one.
+        const auditRows = await this.auditRowsFor(action, stored);
+        await groupCommitFor(this.db).write([row, ...auditRows]);
+        audited = true;
+      }
       this.markWritten();
     } catch (err) {
       // Two creates of the same client-chosen id raced: the loser sees a unique violation.
@@ -445,8 +467,7 @@ export class FhirRepository {
       throw err;
     }
     await runAfterWrite(this, stamped.resourceType, stamped, previous);
-    const stored: StoredVersion = { type: row.type, id: row.id, version, lastUpdated: new Date(lastUpdated), deleted: false, content };
-    await this.context.audit?.wrote(this, previous ? 'U' : 'C', [stored]);
+    if (!audited) await this.context.audit?.wrote(this, action, [stored]);
     return { resource: stamped, stored, created: !current || current.deleted };
   }
 
