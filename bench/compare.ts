@@ -16,27 +16,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Request } from 'autocannon';
 import { measure, ROOT, startBenchServer, type BenchServer } from './harness.ts';
+import { benchPatient as patient, createPatients, FHIR_JSON } from './patients.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const SCENARIOS = ['create', 'read', 'update', 'search'] as const;
 type Scenario = (typeof SCENARIOS)[number];
-const FHIR_JSON = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
-
-let serial = 0;
-function patient(id?: string): Record<string, unknown> {
-  const n = ++serial;
-  return {
-    resourceType: 'Patient',
-    ...(id ? { id } : {}),
-    identifier: [{ system: 'urn:bench:mrn', value: `mrn-${n}` }],
-    name: [{ family: `Bench${n % 997}`, given: ['Load', `Test${n % 13}`] }],
-    gender: n % 2 ? 'female' : 'male',
-    birthDate: `19${50 + (n % 50)}-0${1 + (n % 9)}-1${n % 10}`,
-    address: [{ line: [`${n} Bench Street`], city: 'Randwick', state: 'NSW', postalCode: '2031' }],
-  };
-}
 
 interface Contender {
   label: string;
@@ -89,17 +75,6 @@ function requestsFor(scenario: Scenario, c: Contender): Request[] {
   }
 }
 
-/** 2,000 Patients through transaction Bundles, for reads, updates and searches to find. */
-async function seed(c: Contender): Promise<void> {
-  for (let done = 0; done < 2_000; done += 100) {
-    const entry = Array.from({ length: 100 }, () => ({ resource: patient(), request: { method: 'POST', url: 'Patient' } }));
-    const res = await fetch(c.server.fhir, { method: 'POST', headers: FHIR_JSON, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
-    if (res.status !== 200) throw new Error(`${c.label}: seeding failed with ${res.status}`);
-    const body = (await res.json()) as { entry: { response: { location: string } }[] };
-    for (const e of body.entry) c.ids.push(e.response.location.split('/')[5]);
-  }
-}
-
 /** A worktree of `ref` beside this checkout, using this checkout's installed packages. */
 function worktreeOf(ref: string): { dir: string; remove: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-compare-'));
@@ -125,7 +100,7 @@ async function main(): Promise<void> {
       contenders.push({ label, server: await startBenchServer({}, root), ids: [], rounds: [] });
     }
     for (const c of contenders) {
-      await seed(c);
+      c.ids.push(...(await createPatients(c.server, 2_000)));
       await measure(`${c.label}: warm-up`, { url: c.server.url, connections: CONNECTIONS, duration: 5, requests: requestsFor(scenario, c) });
     }
     for (let round = 0; round < ROUNDS; round++) {

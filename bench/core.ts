@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
 import { measure, percentile, printScenario, type BenchServer, type ScenarioResult } from './harness.ts';
+import { benchPatient as patient, createPatients, FHIR_JSON } from './patients.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -17,36 +18,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const REPO_ROOT_URL = new URL('../', import.meta.url);
 const SYNTHEA_DIR = process.env.SYNTHEA_DIR ?? fileURLToPath(new URL('../shared/fixtures/synthea', REPO_ROOT_URL));
 const INGEST_CONCURRENCY = Number(process.env.BENCH_INGEST_CONCURRENCY ?? 4);
-const FHIR_JSON = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
-
-let serial = 0;
-function patient(id?: string): Record<string, unknown> {
-  const n = ++serial;
-  return {
-    resourceType: 'Patient',
-    ...(id ? { id } : {}),
-    identifier: [{ system: 'urn:bench:mrn', value: `mrn-${n}` }],
-    name: [{ family: `Bench${n % 997}`, given: ['Load', `Test${n % 13}`] }],
-    gender: n % 2 ? 'female' : 'male',
-    birthDate: `19${50 + (n % 50)}-0${1 + (n % 9)}-1${n % 10}`,
-    telecom: [{ system: 'phone', value: `+61 2 9${String(n).padStart(7, '0')}` }],
-    address: [{ line: [`${n} Bench Street`], city: 'Randwick', state: 'NSW', postalCode: '2031' }],
-  };
-}
-
-/** Creates `count` Patients through transaction Bundles of 100; returns their ids. */
-async function createPatients(server: BenchServer, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let done = 0; done < count; done += 100) {
-    const entry = Array.from({ length: Math.min(100, count - done) }, () => ({ resource: patient(), request: { method: 'POST', url: 'Patient' } }));
-    const res = await fetch(server.fhir, { method: 'POST', headers: FHIR_JSON, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
-    if (res.status !== 200) throw new Error(`setup transaction failed: ${res.status} ${await res.text()}`);
-    const body = (await res.json()) as { entry: { response: { location: string } }[] };
-    for (const e of body.entry) ids.push(e.response.location.split('/')[5]);
-  }
-  return ids;
-}
-
 function createScenario(server: BenchServer): Promise<ScenarioResult> {
   return measure('create Patient', {
     url: server.fhir,
@@ -75,6 +46,8 @@ async function updateScenario(server: BenchServer): Promise<ScenarioResult> {
   const ids = await createPatients(server, CONNECTIONS * 2);
   const version = new Map(ids.map((id) => [id, 1]));
   const free = [...ids];
+  // When every resource is in flight (should not happen: one per connection), reuse one anyway.
+  let spare = 0;
   return measure('update Patient with If-Match', {
     url: server.fhir,
     connections: CONNECTIONS,
@@ -82,7 +55,7 @@ async function updateScenario(server: BenchServer): Promise<ScenarioResult> {
     requests: [{
       method: 'PUT',
       setupRequest: (req, context) => {
-        const id = free.shift() ?? ids[serial % ids.length];
+        const id = free.shift() ?? ids[spare++ % ids.length];
         context.id = id;
         return {
           ...req,

@@ -51,3 +51,19 @@ export class StatementBatcher<Item, Answer> {
     }
   }
 }
+
+/**
+ * `create(db)` made once per database and shared by every caller on it (a batcher must be shared
+ * to batch anything).
+ */
+export function onePerDatabase<Db extends object, T>(create: (db: Db) => T): (db: Db) => T {
+  const made = new WeakMap<Db, T>();
+  return (db) => {
+    let one = made.get(db);
+    if (one === undefined) {
+      one = create(db);
+      made.set(db, one);
+    }
+    return one;
+  };
+}

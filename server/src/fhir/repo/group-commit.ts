@@ -10,7 +10,7 @@
  * grouping only happens while `MAX_IN_FLIGHT` statements are already running.
  */
 import type { Queryable } from '../../db/database.ts';
-import { StatementBatcher } from '../../db/statement-batcher.ts';
+import { onePerDatabase, StatementBatcher } from '../../db/statement-batcher.ts';
 import { writeVersions, type VersionRow } from './write-sql.ts';
 
 /** Statements in flight at once: enough to keep the database busy while the next group fills. */
@@ -54,14 +54,5 @@ export class GroupCommit {
   }
 }
 
-const perDatabase = new WeakMap<Queryable, GroupCommit>();
-
 /** The group-commit queue shared by every repository on `db`. */
-export function groupCommitFor(db: Queryable): GroupCommit {
-  let group = perDatabase.get(db);
-  if (!group) {
-    group = new GroupCommit(db);
-    perDatabase.set(db, group);
-  }
-  return group;
-}
+export const groupCommitFor = onePerDatabase((db: Queryable) => new GroupCommit(db));

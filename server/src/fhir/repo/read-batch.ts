@@ -8,7 +8,7 @@
  * after the reads it carries were queued.
  */
 import type { Queryable } from '../../db/database.ts';
-import { StatementBatcher } from '../../db/statement-batcher.ts';
+import { onePerDatabase, StatementBatcher } from '../../db/statement-batcher.ts';
 import type { StoredVersion } from './repository.ts';
 
 /** Statements in flight at once. */
@@ -50,14 +50,5 @@ export class ReadBatch {
   }
 }
 
-const perDatabase = new WeakMap<Queryable, ReadBatch>();
-
 /** The read batch shared by every repository on `db`. */
-export function readBatchFor(db: Queryable): ReadBatch {
-  let batch = perDatabase.get(db);
-  if (!batch) {
-    batch = new ReadBatch(db);
-    perDatabase.set(db, batch);
-  }
-  return batch;
-}
+export const readBatchFor = onePerDatabase((db: Queryable) => new ReadBatch(db));

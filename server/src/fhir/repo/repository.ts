@@ -12,17 +12,16 @@ import { ID_RE, localReferencesOf, type LocalReference } from '../references.ts'
 import { extractIndexRows, emptyIndexRows } from '../search/extract.ts';
 import { assertValid } from '../validate.ts';
 import {
-  OperationOutcomeError,
   badRequest,
   conflict,
   forbidden,
   gone,
   notFound,
-  outcome,
   preconditionFailed,
   unprocessable,
 } from '../outcomes.ts';
 import { groupCommitFor } from './group-commit.ts';
+import { assertReferencesExist } from './reference-check.ts';
 import { readBatchFor } from './read-batch.ts';
 import { writeVersionGuarded, writeVersions, type VersionRow } from './write-sql.ts';
 import { versionsCommitted } from '../../db/commit-signal.ts';
@@ -120,7 +119,7 @@ export class FhirRepository {
       if (repo.deferredReferences?.length) {
         const pending = repo.deferredReferences;
         repo.deferredReferences = undefined;
-        await repo.assertReferencesExist(pending);
+        await assertReferencesExist(tx, pending);
       }
       return result;
     });
@@ -320,11 +319,7 @@ export class FhirRepository {
       return this.withTransaction((repo) => repo.createMany(resources, ids));
     }
     const { rows, results } = await this.prepareCreates(resources, ids);
-    const pending = this.referencesToCheck(results.map((r) => r.resource));
-    if (pending.length) {
-      if (this.deferredReferences) this.deferredReferences.push(...pending);
-      else await this.assertReferencesExist(pending);
-    }
+    await this.checkReferences(results.map((r) => r.resource));
     for (let i = 0; i < rows.length; i += 250) await writeVersions(this.q, rows.slice(i, i + 250));
     this.markWritten();
     for (const type of new Set(results.map((r) => r.resource.resourceType))) {
@@ -440,11 +435,7 @@ export class FhirRepository {
     const hooked = await runBeforeWrite(this, stamped.resourceType, stamped, previous);
     if (hooked && hooked !== stamped) stamped = stamp(hooked, resource.id as string, version, lastUpdated);
     const row = this.prepareVersion(stamped, version, lastUpdated, options.method, current !== undefined);
-    const references = this.referencesToCheck([stamped]);
-    if (references.length) {
-      if (this.deferredReferences) this.deferredReferences.push(...references);
-      else await this.assertReferencesExist(references);
-    }
+    await this.checkReferences([stamped]);
     const content = row.content as string;
     const stored: StoredVersion = { type: row.type, id: row.id, version, lastUpdated: new Date(lastUpdated), deleted: false, content };
     const action = previous ? 'U' : 'C';
@@ -488,30 +479,15 @@ export class FhirRepository {
     };
   }
 
-  /** Local references that must exist (none when referential integrity is off). */
-  private referencesToCheck(resources: Resource[]): LocalReference[] {
-    if (!this.options.referentialIntegrity) return [];
-    return resources.flatMap((res) => localReferencesOf(res).filter((r) => !(r.type === res.resourceType && r.id === res.id)));
-  }
-
-  /** 422 unless every local reference points at an existing, not deleted resource. */
-  async assertReferencesExist(references: LocalReference[]): Promise<void> {
-    const unique = new Map(references.map((r) => [`${r.type}/${r.id}`, r]));
-    const list = [...unique.values()];
-    const { rows } = await this.q.query<{ type: string; id: string }>(
-      `SELECT r.type, r.id FROM resource r
-         JOIN unnest($1::text[], $2::text[]) AS u(type, id) ON r.type = u.type AND r.id = u.id
-        WHERE NOT r.deleted`,
-      [list.map((r) => r.type), list.map((r) => r.id)],
-      'fhir_references_exist',
-    );
-    const found = new Set(rows.map((r) => `${r.type}/${r.id}`));
-    const missing = [...unique.keys()].filter((k) => !found.has(k));
-    if (missing.length) {
-      throw new OperationOutcomeError(
-        outcome('error', 'processing', `Reference${missing.length > 1 ? 's' : ''} to missing resource${missing.length > 1 ? 's' : ''}: ${missing.slice(0, 10).join(', ')}`),
-        422,
-      );
-    }
+  /**
+   * Checks that the local references of `resources` exist (422 if not): now, or at the end of the
+   * transaction when it may still create them. Nothing when referential integrity is off.
+   */
+  private async checkReferences(resources: Resource[]): Promise<void> {
+    if (!this.options.referentialIntegrity) return;
+    const references = resources.flatMap((res) => localReferencesOf(res).filter((r) => !(r.type === res.resourceType && r.id === res.id)));
+    if (references.length === 0) return;
+    if (this.deferredReferences) this.deferredReferences.push(...references);
+    else await assertReferencesExist(this.q, references);
   }
 }
