@@ -58,7 +58,11 @@ it('dead-letters an event whose delivery always fails, after JOB_ATTEMPTS, and k
   expect(hits.filter((h) => h.eventId === key)).toHaveLength(ATTEMPTS);
   // The event left the outbox only for the dead-letter list.
   await waitFor(async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_event WHERE res_id = $1', [p.id])).rows[0].n === 0, 5000, 'outbox row gone');
-  const sub = (await fetchJson<Subscription>(`${server.fhir}/Subscription/${broken}`)).body;
+  // The Subscription is marked after the event is dead-lettered (its last step), so wait for it.
+  const sub = await waitFor(async () => {
+    const s = (await fetchJson<Subscription>(`${server.fhir}/Subscription/${broken}`)).body;
+    return s.error?.startsWith('Gave up') ? s : undefined;
+  }, 5000, 'the Subscription marked as given up');
   expect(sub.status).toBe('error');
   expect(sub.error).toMatch(new RegExp(`Gave up delivering ${key} after ${ATTEMPTS} attempts`));
 
