@@ -102,6 +102,13 @@ describe('400 Bad Request', () => {
     expect(nested.body.issue[0].expression?.[0]).toMatch(/^Patient\.name(\[1\])?\.family$/);
   });
 
+  it('an AuditEvent from a client is validated like any other write (only the audit trail\'s own skip it)', async () => {
+    const bad = await expectError(400, '/AuditEvent', json({ resourceType: 'AuditEvent', type: { code: 'rest' }, action: 'X', recorded: 'yesterday', agent: [{ requestor: true }], source: { observer: { display: 'x' } } }));
+    expect(bad.body.issue.map((i: any) => i.expression?.[0])).toEqual(expect.arrayContaining(['AuditEvent.recorded']));
+    const inBundle = await fetch(server.fhir, json({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'AuditEvent', recorded: 'soon' }, request: { method: 'POST', url: 'AuditEvent' } }] }));
+    expect(inBundle.status).toBe(400);
+  });
+
   it('codes outside a required binding and empty arrays are refused, and nothing is stored', async () => {
     const gender = await expectError(400, '/Patient', json({ resourceType: 'Patient', gender: 'robot' }));
     expect(gender.body.issue[0]).toMatchObject({ code: 'code-invalid', expression: ['Patient.gender'] });
