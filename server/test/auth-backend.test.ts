@@ -179,6 +179,8 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     const viaAssertion = await form('/oauth/introspect', { token, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await assertion(server, es) });
     expect(viaAssertion.body.active).toBe(true);
 
+    // Used (and so verified once) before it is revoked: the revocation must still take effect.
+    expect((await fetchJson(`${server.fhir}/Patient`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     const revoked = await form('/oauth/revoke', { token, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await assertion(server, rs) });
     expect(revoked.status).toBe(200);
     expect((await form('/oauth/introspect', { token }, auth)).body).toEqual({ active: false });

@@ -8,7 +8,9 @@ import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose
 import type { Database, Queryable } from '../db/database.ts';
 import type { KeyStore } from './keys.ts';
 import { randomToken, sha256 } from './secrets.ts';
+import { isRevoked } from './revocation-check.ts';
 import { ACCESS_TOKEN_SECONDS, OFFLINE_REFRESH_SECONDS, ONLINE_REFRESH_SECONDS } from './settings.ts';
+import { VerifiedTokenCache } from './verified-tokens.ts';
 
 export interface AccessClaims extends JWTPayload {
   sub: string;
@@ -58,21 +60,33 @@ export async function signIdToken(iss: Issuer, claims: { sub: string; aud: strin
     .sign(key.key);
 }
 
-/** Verifies signature, issuer, audience and expiry, then revocation. Throws on any failure. */
+/** Verified tokens, per issuer (test servers in one process each have their own keys). */
+const verifiedTokens = new WeakMap<Issuer, VerifiedTokenCache>();
+
+/**
+ * The claims of a valid access token of ours; throws when the token is malformed, badly signed,
+ * expired, signed by a key no longer published, or revoked.
+ */
 export async function verifyAccessToken(iss: Issuer, token: string): Promise<AccessClaims> {
-  const { kid } = decodeProtectedHeader(token);
-  const key = kid ? await iss.keys.verificationKey(kid) : undefined;
-  if (!key) throw new Error('unknown signing key');
-  const { payload } = await jwtVerify(token, key, { issuer: iss.issuer, audience: iss.audience, typ: 'at+jwt', algorithms: ['RS256'] });
-  const claims = payload as AccessClaims;
-  if (typeof claims.jti !== 'string' || typeof claims.scope !== 'string' || typeof claims.sub !== 'string') throw new Error('malformed token');
+  let cache = verifiedTokens.get(iss);
+  if (!cache) verifiedTokens.set(iss, (cache = new VerifiedTokenCache()));
+  let verified = cache.get(token);
+  if (verified) {
+    if (!(await iss.keys.verificationKey(verified.kid))) throw new Error('unknown signing key');
+  } else {
+    const { kid } = decodeProtectedHeader(token);
+    const key = kid ? await iss.keys.verificationKey(kid) : undefined;
+    if (!kid || !key) throw new Error('unknown signing key');
+    const { payload } = await jwtVerify(token, key, { issuer: iss.issuer, audience: iss.audience, typ: 'at+jwt', algorithms: ['RS256'] });
+    const claims = payload as AccessClaims;
+    if (typeof claims.jti !== 'string' || typeof claims.scope !== 'string' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw new Error('malformed token');
+    // Shared by every later request with this token: nobody may change it.
+    verified = { claims: Object.freeze(claims), kid };
+    cache.set(token, verified);
+  }
+  const { claims } = verified;
   if (await isRevoked(iss.db, [claims.jti, claims.sid].filter((x): x is string => !!x))) throw new Error('token revoked');
   return claims;
-}
-
-export async function isRevoked(q: Queryable, ids: string[]): Promise<boolean> {
-  const { rows } = await q.query('SELECT 1 FROM oauth_revocation WHERE id = ANY($1::text[]) AND expires_at > now()', [ids], 'oauth_is_revoked');
-  return rows.length > 0;
 }
 
 /** Records a revoked token id or family until `expiresAt` (after which the token is dead anyway). */
