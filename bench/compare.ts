@@ -1,5 +1,6 @@
 /**
- * `npm run bench:compare -- <git ref> [--create | --read | --update | --search]`: this checkout
+ * `npm run bench:compare -- <git ref> [--create | --read | --update | --search | --auth-create |
+ * --auth-read]`: this checkout
  * against an earlier one, measured side by side. Both servers run at once, each on its own fresh
  * PostgreSQL database, and the load alternates between them round by round (BENCH_ROUNDS, default
  * 6, of BENCH_DURATION seconds, default 6), so that whatever else the machine is doing weighs on
@@ -8,7 +9,8 @@
  *
  * Besides req/s and p99 it prints CPU milliseconds per request of the server process and of all
  * PostgreSQL processes (from /proc, so Linux only), which tells where a change saved its time.
- * The earlier checkout is a temporary git worktree sharing this checkout's node_modules.
+ * The earlier checkout is a temporary git worktree sharing this checkout's node_modules. The auth-
+ * scenarios send a backend-services access token (the EHR path: token check, policies, audit).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,18 +18,21 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Request } from 'autocannon';
 import { measure, ROOT, startBenchServer, type BenchServer } from './harness.ts';
+import { backendAccessToken } from './backend-client.ts';
 import { benchPatient as patient, createPatients, FHIR_JSON } from './patients.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const SCENARIOS = ['create', 'read', 'update', 'search'] as const;
+const SCENARIOS = ['create', 'read', 'update', 'search', 'auth-create', 'auth-read'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Contender {
   label: string;
   server: BenchServer;
   ids: string[];
+  /** `Bearer …` of a backend client, for the auth- scenarios. */
+  authorization?: string;
   rounds: { requestsPerSec: number; p99: number; serverMs: number; postgresMs: number }[];
 }
 
@@ -63,6 +68,7 @@ function cpuSpent(before: ReturnType<typeof cpuByProcess>, after: ReturnType<typ
 function requestsFor(scenario: Scenario, c: Contender): Request[] {
   let next = 0;
   const anyId = () => c.ids[next++ % c.ids.length];
+  const auth = c.authorization ? { authorization: c.authorization } : {};
   switch (scenario) {
     case 'create':
       return [{ method: 'POST', path: '/fhir/Patient', headers: FHIR_JSON, setupRequest: (req) => ({ ...req, body: JSON.stringify(patient()) }) }];
@@ -72,6 +78,10 @@ function requestsFor(scenario: Scenario, c: Contender): Request[] {
       return [{ method: 'PUT', headers: FHIR_JSON, setupRequest: (req) => { const id = anyId(); return { ...req, path: `/fhir/Patient/${id}`, body: JSON.stringify(patient(id)) }; } }];
     case 'search':
       return [{ method: 'GET', headers: { accept: FHIR_JSON.accept }, setupRequest: (req) => ({ ...req, path: `/fhir/Patient?name=Bench${next++ % 997}` }) }];
+    case 'auth-create':
+      return [{ method: 'POST', path: '/fhir/Patient', headers: { ...FHIR_JSON, ...auth }, setupRequest: (req) => ({ ...req, body: JSON.stringify(patient()) }) }];
+    case 'auth-read':
+      return [{ method: 'GET', headers: { accept: FHIR_JSON.accept, ...auth }, setupRequest: (req) => ({ ...req, path: `/fhir/Patient/${anyId()}` }) }];
   }
 }
 
@@ -90,7 +100,7 @@ function worktreeOf(ref: string): { dir: string; remove: () => void } {
 async function main(): Promise<void> {
   const ref = process.argv.slice(2).find((a) => !a.startsWith('--'));
   const flag = process.argv.slice(2).find((a) => a.startsWith('--'))?.slice(2) ?? 'create';
-  if (!ref) throw new Error('usage: npm run bench:compare -- <git ref> [--create | --read | --update | --search]');
+  if (!ref) throw new Error(`usage: npm run bench:compare -- <git ref> [${SCENARIOS.map((s) => `--${s}`).join(' | ')}]`);
   if (!SCENARIOS.includes(flag as Scenario)) throw new Error(`unknown scenario --${flag}; known: ${SCENARIOS.map((s) => `--${s}`).join(', ')}`);
   const scenario = flag as Scenario;
   const base = worktreeOf(ref);
@@ -101,6 +111,7 @@ async function main(): Promise<void> {
     }
     for (const c of contenders) {
       c.ids.push(...(await createPatients(c.server, 2_000)));
+      if (scenario.startsWith('auth-')) c.authorization = `Bearer ${await backendAccessToken(c.server, 'system/Patient.cruds')}`;
       await measure(`${c.label}: warm-up`, { url: c.server.url, connections: CONNECTIONS, duration: 5, requests: requestsFor(scenario, c) });
     }
     for (let round = 0; round < ROUNDS; round++) {

@@ -1,5 +1,6 @@
 /**
- * The CORE benchmark: create Patient, read Patient by id, update with If-Match, and transaction
+ * The CORE benchmark: create Patient, read Patient by id, update with If-Match, the same create and
+ * read with a backend-services token (the EHR path), and transaction
  * ingest of the Synthea bundles, against a server started by the harness.
  *
  * Knobs (environment): BENCH_DURATION seconds per autocannon scenario (10), BENCH_CONNECTIONS
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
 import { measure, percentile, printScenario, type BenchServer, type ScenarioResult } from './harness.ts';
+import { backendAccessToken } from './backend-client.ts';
 import { benchPatient as patient, createPatients, FHIR_JSON } from './patients.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -36,6 +38,32 @@ async function readScenario(server: BenchServer): Promise<ScenarioResult> {
     duration: DURATION,
     requests: [{ method: 'GET', headers: { accept: 'application/fhir+json' }, setupRequest: (req) => ({ ...req, path: `/fhir/Patient/${ids[next++ % ids.length]}` }) }],
   }, { requestsPerSec: 4_000, p99: 50 });
+}
+
+/**
+ * Create and read as an external EHR does: with a backend-services access token, so every
+ * request also verifies the token, applies the SMART and CARE policies and is audited (an
+ * AuditEvent per create, in the same commit; reads are audited in batches). No targets: the
+ * issue's targets are the store's; these figures show what the EHR path adds.
+ */
+async function backendScenarios(server: BenchServer): Promise<ScenarioResult[]> {
+  const token = await backendAccessToken(server, 'system/Patient.cruds');
+  const authorization = `Bearer ${token}`;
+  const create = await measure('create Patient (backend token)', {
+    url: server.fhir,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [{ method: 'POST', path: '/fhir/Patient', headers: { ...FHIR_JSON, authorization }, setupRequest: (req) => ({ ...req, body: JSON.stringify(patient()) }) }],
+  });
+  const ids = await createPatients(server, 2_000);
+  let next = 0;
+  const read = await measure('read Patient by id (backend token)', {
+    url: server.fhir,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [{ method: 'GET', headers: { accept: 'application/fhir+json', authorization }, setupRequest: (req) => ({ ...req, path: `/fhir/Patient/${ids[next++ % ids.length]}` }) }],
+  });
+  return [create, read];
 }
 
 /**
@@ -129,6 +157,7 @@ export async function runCore(server: BenchServer): Promise<ScenarioResult[]> {
   results.push(await createScenario(server));
   results.push(await readScenario(server));
   results.push(await updateScenario(server));
+  results.push(...(await backendScenarios(server)));
   results.push(...(await ingestScenarios(server)));
   return results;
 }
