@@ -1,9 +1,11 @@
 /**
- * Shares statements between concurrent requests: items that arrive while `maxInFlight` batches
- * are already on their way to the database wait, and then go together in the next batch. A quiet
- * server sends each item at once; batching only happens under load, where one statement for
- * several requests saves the per-statement cost (round trip, socket writes, executor start,
- * commit). Used by the group commit of creates and the batched reads by id (fhir/repo/).
+ * Shares statements between concurrent requests. Items added during one turn of the event loop
+ * go together: the batch leaves at the end of the turn (setImmediate), so requests whose bytes
+ * arrived together share a statement; and items that arrive while `maxInFlight` batches are on
+ * their way to the database wait, and then go together in the next batch. A quiet server sends
+ * each item after a few microseconds; under load one statement serves several requests, saving
+ * the per-statement cost (round trip, socket writes, executor start, commit). Used by the group
+ * commit of creates, the batched reads by id (fhir/repo/) and the token revocation checks.
  */
 interface Pending<Item, Answer> {
   item: Item;
@@ -17,6 +19,7 @@ export type SendBatch<Item, Answer> = (batch: Pending<Item, Answer>[]) => Promis
 export class StatementBatcher<Item, Answer> {
   private readonly waiting: Pending<Item, Answer>[] = [];
   private inFlight = 0;
+  private pumpScheduled = false;
   private readonly send: SendBatch<Item, Answer>;
   private readonly maxInFlight: number;
   private readonly maxBatch: number;
@@ -31,7 +34,14 @@ export class StatementBatcher<Item, Answer> {
   add(item: Item): Promise<Answer> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      this.pump();
+      // One send at the end of this turn, whatever else this turn adds.
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        setImmediate(() => {
+          this.pumpScheduled = false;
+          this.pump();
+        });
+      }
     });
   }
 
