@@ -68,7 +68,7 @@ function cpuSpent(before: ReturnType<typeof cpuByProcess>, after: ReturnType<typ
 function requestsFor(scenario: Scenario, c: Contender): Request[] {
   let next = 0;
   const anyId = () => c.ids[next++ % c.ids.length];
-  const auth = c.authorization ? { authorization: c.authorization } : {};
+  const auth: Record<string, string> = c.authorization ? { authorization: c.authorization } : {};
   switch (scenario) {
     case 'create':
       return [{ method: 'POST', path: '/fhir/Patient', headers: FHIR_JSON, setupRequest: (req) => ({ ...req, body: JSON.stringify(patient()) }) }];
