@@ -10,31 +10,28 @@ export interface OutboxRow extends ChangeEvent {
   seq: number;
   /** Attempts including the current one. */
   attempts: number;
-  /** The version's stored JSON (null for a deletion), read with the claim; absent when not loaded. */
+  /** The version's stored JSON (null for a deletion), when already known; absent when not loaded. */
   content?: string | null;
 }
 
 /**
- * Claims up to `limit` due events (oldest first) for `leaseMs`, with the content of the version
- * each names (one round trip); rows another dispatcher is claiming right now are skipped, not
- * waited for. The due events are picked once, as an array (joined as a subquery, the planner
- * re-ran the locking pick for every claimed row).
+ * Claims up to `limit` due events (oldest first) for `leaseMs`; rows another dispatcher is
+ * claiming right now are skipped, not waited for. The due events are picked once, as an array
+ * (joined as a subquery, the planner re-ran the locking pick for every claimed row). The versions'
+ * content is not read here: most events have no listener, and fanOutBatch loads the rest.
  */
 export async function claimDue(db: Queryable, limit: number, leaseMs: number): Promise<OutboxRow[]> {
   const { rows } = await db.query<OutboxRow & { lastUpdated: Date }>(
-    `WITH claimed AS (
-       UPDATE outbox_event o SET attempts = o.attempts + 1,
-              next_attempt_at = clock_timestamp() + ($2::int * interval '1 millisecond')
-        WHERE o.seq = ANY(ARRAY(SELECT seq FROM outbox_event WHERE next_attempt_at <= clock_timestamp()
-                ORDER BY next_attempt_at, seq LIMIT $1 FOR UPDATE SKIP LOCKED))
-        RETURNING o.seq, o.res_type, o.res_id, o.version, o.method, o.last_updated, o.attempts)
-     SELECT c.seq, c.res_type AS type, c.res_id AS id, c.version, c.method, c.last_updated AS "lastUpdated", c.attempts, h.content
-       FROM claimed c LEFT JOIN resource_history h ON h.type = c.res_type AND h.id = c.res_id AND h.version = c.version`,
+    `UPDATE outbox_event o SET attempts = o.attempts + 1,
+            next_attempt_at = clock_timestamp() + ($2::int * interval '1 millisecond')
+      WHERE o.seq = ANY(ARRAY(SELECT seq FROM outbox_event WHERE next_attempt_at <= clock_timestamp()
+              ORDER BY next_attempt_at, seq LIMIT $1 FOR UPDATE SKIP LOCKED))
+      RETURNING o.seq, o.res_type AS type, o.res_id AS id, o.version, o.method, o.last_updated AS "lastUpdated", o.attempts`,
     [limit, leaseMs],
-    'jobs_outbox_claim',
+    'jobs_outbox_claim_events',
   );
   return rows
-    .map((r) => ({ ...r, seq: Number(r.seq), content: r.content ?? null, lastUpdated: new Date(r.lastUpdated).toISOString() }))
+    .map((r) => ({ ...r, seq: Number(r.seq), lastUpdated: new Date(r.lastUpdated).toISOString() }))
     .sort((a, b) => a.seq - b.seq);
 }
 

@@ -27,7 +27,7 @@ async function handOn(svc: JobServices, queues: Queues, rows: OutboxRow[]): Prom
     const groups = [...(own.length ? [own] : []), ...fanned[n].targets.filter((t) => t.kind === 'subscription').map((t) => [t])];
     return groups.map((targets) => ({
       name: 'deliver',
-      data: { event: eventOf(row), targets, content: row.content ?? undefined } satisfies DeliveryJob,
+      data: { event: eventOf(row), targets, content: fanned[n].content } satisfies DeliveryJob,
       opts: { jobId: jobId('dl', `${eventKey(row)}|${targets.map(targetKey).join(',')}`) },
     }));
   });

@@ -63,35 +63,61 @@ async function deliveringSubscriptions(svc: JobServices): Promise<{ id: string; 
     .map((s) => ({ id: s.id as string, type: s.criteria.split('?')[0].trim(), criteria: s.criteria }));
 }
 
-/** The resource version an outbox row names: from the claim when it carried it, else loaded. */
-async function versionOf(svc: JobServices, row: ChangeEvent & { content?: string | null }): Promise<Resource | undefined> {
-  if (row.content !== undefined) return row.content ? (JSON.parse(row.content) as Resource) : undefined;
-  return loadVersion(svc, row);
+/** The stored JSON of each version (null for a deletion or an unknown version), in one query. */
+async function loadContents(svc: JobServices, events: ChangeEvent[]): Promise<(string | null)[]> {
+  if (events.length === 0) return [];
+  const { rows } = await svc.db.query<{ type: string; id: string; version: number; content: string | null }>(
+    `SELECT h.type, h.id, h.version, h.content
+       FROM unnest($1::text[], $2::text[], $3::int[]) AS k(type, id, version)
+       JOIN resource_history h ON h.type = k.type AND h.id = k.id AND h.version = k.version`,
+    [events.map((e) => e.type), events.map((e) => e.id), events.map((e) => e.version)],
+    'jobs_load_versions',
+  );
+  const byKey = new Map(rows.map((r) => [eventKey(r), r.content]));
+  return events.map((e) => byKey.get(eventKey(e)) ?? null);
 }
 
 export interface FannedOut {
-  /** The version the event names (undefined for a deletion). */
+  /** The version the event names, when anyone may hear of it (undefined for a deletion). */
   resource: Resource | undefined;
+  /** Its stored JSON, likewise (delivery jobs carry it). */
+  content?: string;
   targets: Target[];
 }
 
 /**
  * Fan-out of a batch of events with a constant number of queries, whatever the batch size: the
- * Subscriptions are read once, and every (version, criteria) pair is decided by one matching
- * query per "layer" (a layer holds at most one version of each resource, so a batch that holds
- * v1 and v2 of one resource takes two). Per event: the platform handlers, bots and delivering
- * Subscriptions whose criteria match the version just written.
+ * Subscriptions are read once, the versions that anyone may hear of are loaded together, and
+ * every (version, criteria) pair is decided by one matching query per "layer" (a layer holds at
+ * most one version of each resource, so a batch that holds v1 and v2 of one resource takes two).
+ * Per event: the platform handlers, bots and delivering Subscriptions whose criteria match the
+ * version just written. Events of types nobody listens to (most of them: AuditEvents, imports)
+ * cost no load and no parse.
  */
 export async function fanOutBatch(svc: JobServices, rows: (ChangeEvent & { content?: string | null })[]): Promise<FannedOut[]> {
-  const resources = await Promise.all(rows.map((r) => versionOf(svc, r)));
-  const out: FannedOut[] = resources.map((resource) => ({ resource, targets: [] }));
-  if (resources.every((r) => !r)) return out; // deletions notify nobody
-  const types = new Set<string>(resources.filter((r): r is Resource => !!r).map((r) => r.resourceType));
+  const out: FannedOut[] = rows.map(() => ({ resource: undefined, targets: [] }));
+  const types = new Set(rows.map((r) => r.type));
   const candidates: { target: Target; type: string; criteria: string }[] = [
     ...PLATFORM.map((p) => ({ target: { kind: 'platform' as const, name: p.name }, type: p.criteria.split('?')[0], criteria: p.criteria })),
     ...bots.flatMap((b) => ('criteria' in b.trigger ? [{ target: { kind: 'bot' as const, name: b.name }, type: b.trigger.criteria.split('?')[0].trim(), criteria: b.trigger.criteria }] : [])),
     ...(await deliveringSubscriptions(svc)).map((s) => ({ target: { kind: 'subscription' as const, name: s.id }, type: s.type, criteria: s.criteria })),
   ].filter((c) => types.has(c.type) && criteriaOf(c.criteria));
+  if (candidates.length === 0) return out;
+  // The versions someone may hear of; deletions notify nobody.
+  const heard = new Set(candidates.map((c) => c.type));
+  const heardRows = rows.flatMap((r, n) => (heard.has(r.type) && r.method !== 'DELETE' ? [n] : []));
+  const contents = new Map(heardRows.map((n) => [n, rows[n].content]));
+  const toLoad = heardRows.filter((n) => contents.get(n) === undefined);
+  const loaded = await loadContents(svc, toLoad.map((n) => rows[n]));
+  toLoad.forEach((n, k) => contents.set(n, loaded[k]));
+  const resources: (Resource | undefined)[] = rows.map(() => undefined);
+  for (const n of heardRows) {
+    const content = contents.get(n);
+    if (!content) continue;
+    resources[n] = JSON.parse(content) as Resource;
+    out[n].resource = resources[n];
+    out[n].content = content;
+  }
   if (candidates.length === 0) return out;
   const distinct = [...new Set(candidates.map((c) => c.criteria))];
   const searches = distinct.map((c) => criteriaOf(c) as SearchRequest);
