@@ -1,6 +1,6 @@
 /**
  * `npm run bench:compare -- <git ref> [--create | --read | --update | --search | --auth-create |
- * --auth-read]`: this checkout
+ * --auth-read | --auth-update]`: this checkout
  * against an earlier one, measured side by side. Both servers run at once, each on its own fresh
  * PostgreSQL database, and the load alternates between them round by round (BENCH_ROUNDS, default
  * 6, of BENCH_DURATION seconds, default 6), so that whatever else the machine is doing weighs on
@@ -24,7 +24,7 @@ import { benchPatient as patient, createPatients, FHIR_JSON } from './patients.t
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const SCENARIOS = ['create', 'read', 'update', 'search', 'auth-create', 'auth-read'] as const;
+const SCENARIOS = ['create', 'read', 'update', 'search', 'auth-create', 'auth-read', 'auth-update'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Contender {
@@ -80,6 +80,8 @@ function requestsFor(scenario: Scenario, c: Contender): Request[] {
       return [{ method: 'GET', headers: { accept: FHIR_JSON.accept }, setupRequest: (req) => ({ ...req, path: `/fhir/Patient?name=Bench${next++ % 997}` }) }];
     case 'auth-create':
       return [{ method: 'POST', path: '/fhir/Patient', headers: { ...FHIR_JSON, ...auth }, setupRequest: (req) => ({ ...req, body: JSON.stringify(patient()) }) }];
+    case 'auth-update':
+      return [{ method: 'PUT', headers: { ...FHIR_JSON, ...auth }, setupRequest: (req) => { const id = anyId(); return { ...req, path: `/fhir/Patient/${id}`, body: JSON.stringify(patient(id)) }; } }];
     case 'auth-read':
       return [{ method: 'GET', headers: { accept: FHIR_JSON.accept, ...auth }, setupRequest: (req) => ({ ...req, path: `/fhir/Patient/${anyId()}` }) }];
   }

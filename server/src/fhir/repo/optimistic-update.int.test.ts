@@ -1,12 +1,13 @@
 /**
  * Updates without a row lock (read, then write only if still current): concurrent updates lose
- * nothing, If-Match races have exactly one winner, and a stale guarded write changes nothing.
- * Against PostgreSQL and PGlite.
+ * nothing, If-Match races have exactly one winner, and a stale guarded write changes nothing, its
+ * riders (the AuditEvent of an audited update) included. Against PostgreSQL and PGlite.
  */
-import type { Patient } from '@medplum/fhirtypes';
+import type { AuditEvent, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, type TestDbKind } from '../../../test/db.ts';
-import { systemContext } from '../../context.ts';
+import { AuditTrail } from '../../care/audit.ts';
+import { systemContext, type Caller } from '../../context.ts';
 import { loadDefinitions } from '../definitions.ts';
 import { OperationOutcomeError } from '../outcomes.ts';
 import { extractIndexRows } from '../search/extract.ts';
@@ -85,5 +86,50 @@ describe.each<TestDbKind>(['postgres', 'pglite'])('optimistic update on %s', (ki
     const next: Patient = { ...stale, meta: { versionId: '3', lastUpdated } };
     expect(await writeVersionGuarded(database.db, { ...row, version: 3, content: JSON.stringify(next) })).toBe(true);
     expect(await familiesInIndex(id)).toEqual(['stale']);
+  });
+
+  const auditRowsOf = async (id: string) =>
+    (await database.db.query<{ content: string }>(
+      `SELECT r.content FROM resource r JOIN idx_reference x ON x.res_type = r.type AND x.res_id = r.id
+        WHERE r.type = 'AuditEvent' AND x.param = 'entity' AND x.target_id = $1`,
+      [id],
+    )).rows.map((r) => JSON.parse(r.content) as AuditEvent);
+
+  it('a stale guarded write writes none of its riders; a current one writes them all', async () => {
+    const { resource } = await repo.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Ridden' }] });
+    const id = resource.id as string;
+    await repo.update<Patient>({ resourceType: 'Patient', id, name: [{ family: 'Second' }] });
+    const lastUpdated = new Date().toISOString();
+    const stale: Patient = { resourceType: 'Patient', id, meta: { versionId: '2', lastUpdated }, name: [{ family: 'Stale' }] };
+    const row = { type: 'Patient', id, version: 2, lastUpdated, deleted: false, method: 'PUT' as const, content: JSON.stringify(stale), replaces: true, index: extractIndexRows(stale) };
+    const audit: AuditEvent = {
+      resourceType: 'AuditEvent', id: `rider-${id}`, meta: { versionId: '1', lastUpdated }, type: { code: 'rest' }, recorded: lastUpdated,
+      agent: [{ requestor: true, who: { display: 'test' } }], source: { observer: { display: 'test' } }, entity: [{ what: { reference: `Patient/${id}` } }],
+    };
+    const rider = { type: 'AuditEvent', id: audit.id as string, version: 1, lastUpdated, deleted: false, method: 'POST' as const, content: JSON.stringify(audit), replaces: false, index: extractIndexRows(audit) };
+    expect(await writeVersionGuarded(database.db, row, [rider])).toBe(false);
+    const count = async (sql: string) => (await database.db.query<{ n: number }>(sql, [audit.id])).rows[0].n;
+    for (const table of ['resource WHERE id', 'resource_history WHERE id', 'outbox_event WHERE res_id', 'idx_reference WHERE res_id', 'idx_token WHERE res_id']) {
+      expect(await count(`SELECT count(*)::int AS n FROM ${table} = $1`), table).toBe(0);
+    }
+    const next: Patient = { ...stale, meta: { versionId: '3', lastUpdated } };
+    expect(await writeVersionGuarded(database.db, { ...row, version: 3, content: JSON.stringify(next) }, [rider])).toBe(true);
+    for (const table of ['resource WHERE id', 'resource_history WHERE id', 'outbox_event WHERE res_id', 'idx_reference WHERE res_id']) {
+      expect(await count(`SELECT count(*)::int AS n FROM ${table} = $1`), table).toBeGreaterThan(0);
+    }
+    expect(await familiesInIndex(id)).toEqual(['stale']);
+  });
+
+  it('audited concurrent updates by a caller: every version written has exactly one AuditEvent', async () => {
+    const caller: Caller = { subject: 'ehr-client', clientId: 'ehr-client', scopes: ['system/Patient.cruds'] };
+    const audited = new FhirRepository({ requestId: 'audited', caller, audit: new AuditTrail(database.db, 60_000) }, database.db, { referentialIntegrity: true });
+    const { resource } = await repo.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Audited' }] });
+    const id = resource.id as string;
+    const results = await Promise.all(Array.from({ length: 10 }, (_, n) => audited.update<Patient>({ resourceType: 'Patient', id, name: [{ family: `Auditor${n}` }] })));
+    expect(results.map((r) => r.stored.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, n) => n + 2));
+    const events = await auditRowsOf(id);
+    expect(events).toHaveLength(10);
+    expect(events.every((e) => e.action === 'U' && e.subtype?.[0].code === 'update')).toBe(true);
+    expect(events.every((e) => e.agent?.some((a) => a.who?.identifier?.value === 'ehr-client'))).toBe(true);
   });
 });

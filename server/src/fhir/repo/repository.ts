@@ -272,7 +272,9 @@ export class FhirRepository {
     if (this.mayWriteOptimistically(resource.resourceType)) {
       // Two round trips instead of four (begin, lock, write, commit): read the current version,
       // then write only if it is still current. Only a concurrent write makes it go the locked way.
-      const current = await this.readVersion(resource.resourceType, id);
+      // The current row is read whatever the caller may see, as the lock would; writeVersion then
+      // applies the policy to it.
+      const current = await readBatchFor(this.db).read(resource.resourceType, id);
       const written = await this.writeVersion(resource, current, { ...writeOptions, optimistic: true });
       if (written) return written;
     }
@@ -283,11 +285,13 @@ export class FhirRepository {
   }
 
   /**
-   * Whether a write can skip locking the current row: nothing else must happen in its transaction
-   * (no write hooks, no audit record) and no policy must judge it by what it replaces.
+   * Whether a write can skip locking the current row: nothing else may need its transaction (no
+   * write hooks; its audit record, if any, rides in the same guarded statement, so AuditEvent must
+   * have no after-write hooks). Policies judge the version read, and the guard makes sure it is
+   * still the current one when the write lands.
    */
   private mayWriteOptimistically(type: string): boolean {
-    return !this.tx && !this.restricted && !this.context.audit && !hasWriteHooks(type);
+    return !this.tx && !hasWriteHooks(type) && !(this.context.audit && hasAfterWriteHooks('AuditEvent'));
   }
 
   /** Applies a JSON Patch (RFC 6902) to the current version. */
@@ -448,7 +452,9 @@ export class FhirRepository {
     let audited = false;
     try {
       if (options.optimistic) {
-        if (!(await writeVersionGuarded(this.db, row))) return undefined;
+        const auditRows = await this.auditRowsFor(action, stored);
+        if (!(await writeVersionGuarded(this.db, row, auditRows))) return undefined;
+        audited = true;
       } else if (this.tx) await writeVersions(this.tx, [row]);
       else {
         // Outside a transaction the version commits on its own, so it may share a statement with

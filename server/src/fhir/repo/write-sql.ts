@@ -69,21 +69,36 @@ function recordsetColumns(kind: IndexKind): string {
  * the data: 10 ms per update at 20k rows); and an array parameter would have brought back the
  * per-call re-planning.
  */
-function buildStatement(kinds: IndexKind[], replaces: boolean, guarded: boolean): string {
-  // Guarded (one version, written without a lock): the current row is replaced only while it is
-  // still the version before this one, and nothing else is written unless it was.
+function buildStatement(kinds: IndexKind[], replaces: boolean, guarded: boolean, riders: boolean): string {
+  // Guarded (written without a lock): the first version replaces the current row only while it
+  // is still the version before it, and nothing else (its riders included: new resources such as
+  // its AuditEvent) is written unless it did.
   const onlyIfWritten = guarded ? ' WHERE EXISTS (SELECT 1 FROM cur)' : '';
+  const upsert = `INSERT INTO resource (type, id, version, last_updated, deleted, content, compartments)
+      SELECT type, id, version, last_updated, deleted, content, compartments FROM v`;
+  const onConflict = `ON CONFLICT (type, id) DO UPDATE SET version = EXCLUDED.version, last_updated = EXCLUDED.last_updated,
+        deleted = EXCLUDED.deleted, content = EXCLUDED.content, compartments = EXCLUDED.compartments`;
   const parts: string[] = [
     `v AS (
       SELECT * FROM json_to_recordset($1::json) AS x(type text, id text, version int, last_updated timestamptz,
-        deleted boolean, method text, content text, compartments text[], author text))`,
-    `cur AS (
-      INSERT INTO resource (type, id, version, last_updated, deleted, content, compartments)
-      SELECT type, id, version, last_updated, deleted, content, compartments FROM v
-      ON CONFLICT (type, id) DO UPDATE SET version = EXCLUDED.version, last_updated = EXCLUDED.last_updated,
-        deleted = EXCLUDED.deleted, content = EXCLUDED.content, compartments = EXCLUDED.compartments
-      ${guarded ? 'WHERE resource.version = EXCLUDED.version - 1' : ''}
+        deleted boolean, method text, content text, compartments text[], author text${guarded ? ', guard boolean' : ''}))`,
+    guarded
+      ? `cur AS (
+      ${upsert} WHERE guard
+      ${onConflict}
+      WHERE resource.version = EXCLUDED.version - 1
+      RETURNING 1)`
+      : `cur AS (
+      ${upsert}
+      ${onConflict}
       RETURNING 1)`,
+  ];
+  if (riders) {
+    parts.push(`riders AS (
+      ${upsert} WHERE NOT guard AND EXISTS (SELECT 1 FROM cur)
+      ${onConflict})`);
+  }
+  parts.push(
     `hist AS (
       INSERT INTO resource_history (type, id, version, last_updated, deleted, method, content, author)
       SELECT type, id, version, last_updated, deleted, method, content, author FROM v${onlyIfWritten})`,
@@ -91,7 +106,7 @@ function buildStatement(kinds: IndexKind[], replaces: boolean, guarded: boolean)
     `outbox AS (
       INSERT INTO outbox_event (res_type, res_id, version, method, last_updated)
       SELECT type, id, version, method, last_updated FROM v${onlyIfWritten})`,
-  ];
+  );
   let n = 1;
   if (replaces) {
     // Resources whose previous index rows go (of every kind: the old version may have had any).
@@ -126,23 +141,24 @@ interface WriteStatement {
  */
 const statements = new Map<string, WriteStatement>();
 
-function statementFor(kinds: IndexKind[], replaces: boolean, guarded: boolean): WriteStatement {
-  const key = `${replaces ? 'u' : 'c'}${guarded ? 'g' : ''}_${INDEX_KINDS.map((k) => (kinds.includes(k) ? '1' : '0')).join('')}`;
+function statementFor(kinds: IndexKind[], replaces: boolean, guarded: boolean, riders: boolean): WriteStatement {
+  const key = `${replaces ? 'u' : 'c'}${guarded ? 'g' : ''}${riders ? 'r' : ''}_${INDEX_KINDS.map((k) => (kinds.includes(k) ? '1' : '0')).join('')}`;
   let statement = statements.get(key);
   if (!statement) {
-    statement = { name: `fhir_write_${key}`, sql: buildStatement(kinds, replaces, guarded) };
+    statement = { name: `fhir_write_${key}`, sql: buildStatement(kinds, replaces, guarded, riders) };
     statements.set(key, statement);
   }
   return statement;
 }
 
 /**
- * The statement for these rows and its parameters. `guarded` (one row only): write it only if the
- * current row is still at the version before it; the statement then answers n = 0 when it was not.
+ * The statement for these rows and its parameters. `guarded`: write the first row only if the
+ * current row is still at the version before it, and the others (new resources riding on it, such
+ * as its AuditEvent) only if it was written; the statement then answers n = 0 when it was not.
  */
 export function writeVersionsStatement(rows: VersionRow[], guarded = false): { name: string; sql: string; params: unknown[] } {
-  if (guarded && rows.length !== 1) throw new Error('a guarded write carries exactly one version');
-  const versions = rows.map((r) => ({
+  if (guarded && (rows.length === 0 || rows.slice(1).some((r) => r.replaces))) throw new Error('a guarded write carries one version, and only new resources ride on it');
+  const versions = rows.map((r, k) => ({
     type: r.type,
     id: r.id,
     version: r.version,
@@ -152,6 +168,7 @@ export function writeVersionsStatement(rows: VersionRow[], guarded = false): { n
     content: r.content,
     compartments: r.index.compartments,
     author: r.author ?? null,
+    ...(guarded ? { guard: k === 0 } : {}),
   }));
   const replaced = rows.filter((r) => r.replaces).map((r) => ({ type: r.type, id: r.id }));
   const params: unknown[] = [JSON.stringify(versions)];
@@ -173,7 +190,7 @@ export function writeVersionsStatement(rows: VersionRow[], guarded = false): { n
       params.push(JSON.stringify(records));
     }
   }
-  const { name, sql } = statementFor(kinds, replaced.length > 0, guarded);
+  const { name, sql } = statementFor(kinds, replaced.length > 0, guarded, guarded && rows.length > 1);
   return { name, sql, params };
 }
 
@@ -185,10 +202,11 @@ export async function writeVersions(db: Queryable, rows: VersionRow[]): Promise<
 
 /**
  * Writes one version without holding a lock on the current row: true when written, false (and
- * nothing written) when the current row is no longer at `row.version - 1` (a concurrent write).
+ * nothing written, riders included) when the current row is no longer at `row.version - 1` (a
+ * concurrent write). `riders`: new resources written with it or not at all (its AuditEvent).
  */
-export async function writeVersionGuarded(db: Queryable, row: VersionRow): Promise<boolean> {
-  const { name, sql, params } = writeVersionsStatement([row], true);
+export async function writeVersionGuarded(db: Queryable, row: VersionRow, riders: VersionRow[] = []): Promise<boolean> {
+  const { name, sql, params } = writeVersionsStatement([row, ...riders], true);
   const { rows } = await db.query<{ n: number }>(sql, params, name);
   return rows[0].n === 1;
 }
