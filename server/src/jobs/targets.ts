@@ -40,14 +40,24 @@ function criteriaOf(criteria: string): SearchRequest | undefined {
   return parsed.get(criteria) ?? undefined;
 }
 
+/** The stored JSON of each version (null for a deletion or an unknown version), in one query. */
+async function loadContents(svc: JobServices, events: ChangeEvent[]): Promise<(string | null)[]> {
+  if (events.length === 0) return [];
+  const { rows } = await svc.db.query<{ type: string; id: string; version: number; content: string | null }>(
+    `SELECT h.type, h.id, h.version, h.content
+       FROM unnest($1::text[], $2::text[], $3::int[]) AS k(type, id, version)
+       JOIN resource_history h ON h.type = k.type AND h.id = k.id AND h.version = k.version`,
+    [events.map((e) => e.type), events.map((e) => e.id), events.map((e) => e.version)],
+    'jobs_load_versions',
+  );
+  const byKey = new Map(rows.map((r) => [eventKey(r), r.content]));
+  return events.map((e) => byKey.get(eventKey(e)) ?? null);
+}
+
 /** The stored version an event names (undefined for a deletion). */
 export async function loadVersion(svc: JobServices, e: ChangeEvent): Promise<Resource | undefined> {
-  const { rows } = await svc.db.query<{ content: string | null }>(
-    'SELECT content FROM resource_history WHERE type = $1 AND id = $2 AND version = $3',
-    [e.type, e.id, e.version],
-    'jobs_load_version',
-  );
-  return rows[0]?.content ? (JSON.parse(rows[0].content) as Resource) : undefined;
+  const [content] = await loadContents(svc, [e]);
+  return content ? (JSON.parse(content) as Resource) : undefined;
 }
 
 /** Subscriptions that deliver (active, or in error and still retrying), with their criteria. */
@@ -61,20 +71,6 @@ async function deliveringSubscriptions(svc: JobServices): Promise<{ id: string; 
     .map((r) => JSON.parse(r.content) as Subscription)
     .filter((s) => (s.status === 'active' || s.status === 'error') && typeof s.criteria === 'string')
     .map((s) => ({ id: s.id as string, type: s.criteria.split('?')[0].trim(), criteria: s.criteria }));
-}
-
-/** The stored JSON of each version (null for a deletion or an unknown version), in one query. */
-async function loadContents(svc: JobServices, events: ChangeEvent[]): Promise<(string | null)[]> {
-  if (events.length === 0) return [];
-  const { rows } = await svc.db.query<{ type: string; id: string; version: number; content: string | null }>(
-    `SELECT h.type, h.id, h.version, h.content
-       FROM unnest($1::text[], $2::text[], $3::int[]) AS k(type, id, version)
-       JOIN resource_history h ON h.type = k.type AND h.id = k.id AND h.version = k.version`,
-    [events.map((e) => e.type), events.map((e) => e.id), events.map((e) => e.version)],
-    'jobs_load_versions',
-  );
-  const byKey = new Map(rows.map((r) => [eventKey(r), r.content]));
-  return events.map((e) => byKey.get(eventKey(e)) ?? null);
 }
 
 export interface FannedOut {

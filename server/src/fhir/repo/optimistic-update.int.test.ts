@@ -3,7 +3,7 @@
  * nothing, If-Match races have exactly one winner, and a stale guarded write changes nothing, its
  * riders (the AuditEvent of an audited update) included. Against PostgreSQL and PGlite.
  */
-import type { AuditEvent, Patient } from '@medplum/fhirtypes';
+import type { AuditEvent, Patient, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, type TestDbKind } from '../../../test/db.ts';
 import { AuditTrail } from '../../care/audit.ts';
@@ -30,6 +30,22 @@ describe.each<TestDbKind>(['postgres', 'pglite'])('optimistic update on %s', (ki
   const familiesInIndex = async (id: string): Promise<string[]> => {
     const { rows } = await database.db.query<{ value: string }>(`SELECT value FROM idx_string WHERE res_id = $1 AND param = 'family' ORDER BY value`, [id]);
     return rows.map((r) => r.value);
+  };
+
+  /** The row that stores `resource` as `version` (what the repository hands to write-sql). */
+  const versionRow = (resource: Resource, version: number, replaces: boolean) => {
+    const lastUpdated = resource.meta?.lastUpdated as string;
+    return { type: resource.resourceType, id: resource.id as string, version, lastUpdated, deleted: false, method: (replaces ? 'PUT' : 'POST') as 'PUT' | 'POST', content: JSON.stringify(resource), replaces, index: extractIndexRows(resource) };
+  };
+
+  /** A Patient now at version 2 ("Second"), and a writer's version 2 of it made from a stale read of version 1. */
+  const staleWriteOverVersion2 = async (family: string) => {
+    const { resource } = await repo.create<Patient>({ resourceType: 'Patient', name: [{ family }] });
+    const id = resource.id as string;
+    await repo.update<Patient>({ resourceType: 'Patient', id, name: [{ family: 'Second' }] });
+    const lastUpdated = new Date().toISOString();
+    const stale: Patient = { resourceType: 'Patient', id, meta: { versionId: '2', lastUpdated }, name: [{ family: 'Stale' }] };
+    return { id, stale, lastUpdated, row: versionRow(stale, 2, true) };
   };
 
   it('keeps every version of concurrent updates, each with its own number', async () => {
@@ -69,13 +85,8 @@ describe.each<TestDbKind>(['postgres', 'pglite'])('optimistic update on %s', (ki
   });
 
   it('a guarded write over a version that is no longer current writes nothing', async () => {
-    const { resource } = await repo.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Guarded' }] });
-    const id = resource.id as string;
-    await repo.update<Patient>({ resourceType: 'Patient', id, name: [{ family: 'Second' }] });
     // A writer that read version 1 tries to write version 2, which already exists.
-    const lastUpdated = new Date().toISOString();
-    const stale: Patient = { resourceType: 'Patient', id, meta: { versionId: '2', lastUpdated }, name: [{ family: 'Stale' }] };
-    const row = { type: 'Patient', id, version: 2, lastUpdated, deleted: false, method: 'PUT' as const, content: JSON.stringify(stale), replaces: true, index: extractIndexRows(stale) };
+    const { id, stale, lastUpdated, row } = await staleWriteOverVersion2('Guarded');
     expect(await writeVersionGuarded(database.db, row)).toBe(false);
     const current = await repo.read('Patient', id);
     expect(JSON.parse(current.content as string).name[0].family).toBe('Second');
@@ -96,17 +107,12 @@ describe.each<TestDbKind>(['postgres', 'pglite'])('optimistic update on %s', (ki
     )).rows.map((r) => JSON.parse(r.content) as AuditEvent);
 
   it('a stale guarded write writes none of its riders; a current one writes them all', async () => {
-    const { resource } = await repo.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Ridden' }] });
-    const id = resource.id as string;
-    await repo.update<Patient>({ resourceType: 'Patient', id, name: [{ family: 'Second' }] });
-    const lastUpdated = new Date().toISOString();
-    const stale: Patient = { resourceType: 'Patient', id, meta: { versionId: '2', lastUpdated }, name: [{ family: 'Stale' }] };
-    const row = { type: 'Patient', id, version: 2, lastUpdated, deleted: false, method: 'PUT' as const, content: JSON.stringify(stale), replaces: true, index: extractIndexRows(stale) };
+    const { id, stale, lastUpdated, row } = await staleWriteOverVersion2('Ridden');
     const audit: AuditEvent = {
       resourceType: 'AuditEvent', id: `rider-${id}`, meta: { versionId: '1', lastUpdated }, type: { code: 'rest' }, recorded: lastUpdated,
       agent: [{ requestor: true, who: { display: 'test' } }], source: { observer: { display: 'test' } }, entity: [{ what: { reference: `Patient/${id}` } }],
     };
-    const rider = { type: 'AuditEvent', id: audit.id as string, version: 1, lastUpdated, deleted: false, method: 'POST' as const, content: JSON.stringify(audit), replaces: false, index: extractIndexRows(audit) };
+    const rider = versionRow(audit, 1, false);
     expect(await writeVersionGuarded(database.db, row, [rider])).toBe(false);
     const count = async (sql: string) => (await database.db.query<{ n: number }>(sql, [audit.id])).rows[0].n;
     for (const table of ['resource WHERE id', 'resource_history WHERE id', 'outbox_event WHERE res_id', 'idx_reference WHERE res_id', 'idx_token WHERE res_id']) {

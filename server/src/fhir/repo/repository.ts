@@ -269,11 +269,11 @@ export class FhirRepository {
     const id = resource.id;
     if (!id || !ID_RE.test(id)) throw badRequest('Resource id is missing or malformed', ['id']);
     const writeOptions: WriteOptions = { method: options.method ?? 'PUT', ifMatch: options.ifMatch };
-    if (this.mayWriteOptimistically(resource.resourceType)) {
+    if (!this.tx && !this.needsTransaction(resource.resourceType)) {
       // Two round trips instead of four (begin, lock, write, commit): read the current version,
       // then write only if it is still current. Only a concurrent write makes it go the locked way.
-      // The current row is read whatever the caller may see, as the lock would; writeVersion then
-      // applies the policy to it.
+      // The row is read whatever the caller may see, as the lock would; writeVersion then applies
+      // the policy to it, and the guard makes sure it is still current when the write lands.
       const current = await readBatchFor(this.db).read(resource.resourceType, id);
       const written = await this.writeVersion(resource, current, { ...writeOptions, optimistic: true });
       if (written) return written;
@@ -285,13 +285,12 @@ export class FhirRepository {
   }
 
   /**
-   * Whether a write can skip locking the current row: nothing else may need its transaction (no
-   * write hooks; its audit record, if any, rides in the same guarded statement, so AuditEvent must
-   * have no after-write hooks). Policies judge the version read, and the guard makes sure it is
-   * still the current one when the write lands.
+   * Whether a write of `type` needs a transaction of its own: write hooks must commit or roll back
+   * with it, and so must its audit record, which otherwise rides in the write's own statement (the
+   * group commit, or the guarded write) unless AuditEvent has hooks that run after a write.
    */
-  private mayWriteOptimistically(type: string): boolean {
-    return !this.tx && !hasWriteHooks(type) && !(this.context.audit && hasAfterWriteHooks('AuditEvent'));
+  private needsTransaction(type: string): boolean {
+    return hasWriteHooks(type) || (this.context.audit !== undefined && hasAfterWriteHooks('AuditEvent'));
   }
 
   /** Applies a JSON Patch (RFC 6902) to the current version. */
@@ -417,10 +416,7 @@ export class FhirRepository {
 
   /** Validates, stamps meta, indexes and stores one new version. */
   private async write(resource: Resource, current: StoredVersion | undefined, options: Omit<WriteOptions, 'optimistic'>): Promise<WriteResult> {
-    // Write hooks must commit or roll back with the resource; so must the audit record, which
-    // outside a transaction goes in the same shared statement (writeVersion) unless its own
-    // type has hooks that run after a write.
-    if (!this.tx && (hasWriteHooks(resource.resourceType) || (this.context.audit && hasAfterWriteHooks('AuditEvent')))) {
+    if (!this.tx && this.needsTransaction(resource.resourceType)) {
       return this.withTransaction((repo) => repo.write(resource, current, options));
     }
     return (await this.writeVersion(resource, current, options)) as WriteResult;
