@@ -49,6 +49,10 @@ beforeAll(async () => {
   r.visibleObs = await mk({ resourceType: 'Observation', status: 'final', code: { coding: [{ code: 'A' }] }, subject: { reference: `Patient/${r.visiblePat.id}` } });
   r.hiddenObs = await mk({ resourceType: 'Observation', status: 'final', code: { coding: [{ code: 'SECRET' }] }, subject: { reference: `Patient/${r.visiblePat.id}` } });
   r.obsOfHidden = await mk({ resourceType: 'Observation', status: 'final', code: { coding: [{ code: 'A' }] }, subject: { reference: `Patient/${r.hiddenPat.id}` } });
+  const items = (...xs: any[]) => xs.map((x) => ({ item: { reference: `${x.resourceType}/${x.id}` } }));
+  r.visibleList = await mk({ resourceType: 'List', status: 'current', mode: 'working', entry: items(r.visiblePat, r.hiddenPat) });
+  r.hiddenList = await mk({ resourceType: 'List', status: 'current', mode: 'working', entry: items(r.visiblePat) });
+  hidden.add(`List/${r.hiddenList.id}`);
   hidden.add(`Patient/${r.hiddenPat.id}`);
   hidden.add(`Observation/${r.hiddenObs.id}`);
 });
@@ -86,6 +90,12 @@ describe('hidden rows stay hidden through every route', () => {
     expect(rev.included).toEqual([ref(r.visibleObs)]);
     const star = await find('/Observation', { _include: '*' });
     expect(star.included).not.toContain(ref(r.hiddenPat));
+  });
+
+  it('_list: a hidden List selects nothing, a hidden item stays hidden', async () => {
+    expect((await find('/Patient', { _list: r.hiddenList.id })).ids).toEqual([]);
+    expect((await find('/Patient', { _list: r.visibleList.id, _total: 'accurate' })).ids).toEqual([ref(r.visiblePat)]);
+    expect((await find('/Patient', { _list: r.visibleList.id, _total: 'accurate' })).total).toBe(1);
   });
 
   it('system search over several types', async () => {

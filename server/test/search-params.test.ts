@@ -3,7 +3,7 @@
  * near-match text search, and lenient/strict handling.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './server.ts';
+import { fetchJson, startTestServer, type TestServer } from './server.ts';
 import { create, ids, search, searchStatus } from './search-helpers.ts';
 
 let server: TestServer;
@@ -31,7 +31,30 @@ beforeAll(async () => {
   await p('vs', { resourceType: 'ValueSet', status: 'active', url: 'http://example.org/fhir/ValueSet/vitals', compose: { include: [{ system: 'http://loinc.org', concept: [{ code: '8867-4' }, { code: '29463-7' }] }] } });
   await p('vsAll', { resourceType: 'ValueSet', status: 'active', url: 'http://example.org/fhir/ValueSet/all-loinc', version: '2', compose: { include: [{ system: 'http://loinc.org' }] } });
   await p('sd', { resourceType: 'ValueSet', status: 'draft', url: 'http://acme.org/fhir/ValueSet/a/b' });
+  // Lists (_list) and Locations with positions (near)
+  await p('list', { resourceType: 'List', status: 'current', mode: 'working', entry: [{ item: { reference: `Patient/${r.eve.id}` } }, { item: { reference: `Patient/${r.severine.id}` } }, { item: { reference: `Observation/${r.hr.id}` } }] });
+  await p('otherList', { resourceType: 'List', status: 'current', mode: 'working', entry: [{ item: { reference: `Patient/${r.evelyn.id}` } }] });
+  await p('goneList', { resourceType: 'List', status: 'current', mode: 'working', entry: [{ item: { reference: `Patient/${r.evelyn.id}` } }] });
+  await fetchJson(`${server.fhir}/List/${r.goneList.id}`, { method: 'DELETE' });
+  for (const [key, latitude, longitude] of PLACES) await p(key, { resourceType: 'Location', name: key, position: { latitude, longitude } });
+  await p('nowhere', { resourceType: 'Location', name: 'No position' });
 });
+
+/** Locations (name, latitude, longitude) for `near`. */
+const PLACES: [string, number, number][] = [
+  ['randwick', -33.9197, 151.2387],
+  ['bondiJunction', -33.8915, 151.2476],
+  ['parramatta', -33.815, 151.0011],
+  ['melbourne', -37.8136, 144.9631],
+  ['fiji', -17.7, 179.99],
+];
+
+/** Great-circle distance in km (haversine, mean earth radius), for the boundary tests. */
+function distanceKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = (d: number) => (d * Math.PI) / 180;
+  const h = Math.sin(rad(lat2 - lat1) / 2) ** 2 + Math.cos(rad(lat1)) * Math.cos(rad(lat2)) * Math.sin(rad(lon2 - lon1) / 2) ** 2;
+  return 2 * 6371.0088 * Math.asin(Math.sqrt(h));
+}
 afterAll(async () => {
   await server?.close();
 });
@@ -107,12 +130,53 @@ const cases: [string, string, string[]][] = [
   ['uri :above misses', 'ValueSet?url:above=http://acme.org/fhir', []],
   // _id
   ['_id', 'Patient?_id=EVE', ['eve']],
+  // _list: items of a List (other types, other Lists and deleted Lists select nothing)
+  ['_list', 'Patient?_list=LIST', ['eve', 'severine']],
+  ['_list List/id', 'Patient?_list=List/LIST', ['eve', 'severine']],
+  ['_list other type', 'Observation?_list=LIST', ['hr']],
+  ['_list OR', 'Patient?_list=LIST,OTHER', ['eve', 'evelyn', 'severine']],
+  ['_list AND', 'Patient?_list=LIST&gender=other', ['severine']],
+  ['_list deleted List', 'Patient?_list=GONE', []],
+  ['_list unknown List', 'Patient?_list=no-such-list', []],
+  // near (Location.position): great-circle distance, km by default
+  ['near km', 'Location?near=-33.9197|151.2387|5|km', ['randwick', 'bondiJunction']],
+  ['near farther', 'Location?near=-33.9197|151.2387|30|km', ['randwick', 'bondiJunction', 'parramatta']],
+  ['near m', 'Location?near=-33.9197|151.2387|5000|m', ['randwick', 'bondiJunction']],
+  ['near miles', 'Location?near=-33.9197|151.2387|20|[mi_i]', ['randwick', 'bondiJunction', 'parramatta']],
+  ['near default distance (10 km)', 'Location?near=-33.9197|151.2387', ['randwick', 'bondiJunction']],
+  ['near across the antimeridian', 'Location?near=-17.7|-179.99|10|km', ['fiji']],
+  ['near OR', 'Location?near=-33.9197|151.2387|1|km,-37.8|144.96|5|km', ['randwick', 'melbourne']],
 ];
 
 describe('parameter types, modifiers and prefixes', () => {
   it.each(cases)('%s: %s', async (_name, query, expected) => {
-    const q = query.replace('EVE', () => r.eve.id);
+    const q = query.replace('EVE', () => r.eve.id).replace('LIST', () => r.list.id).replace('OTHER', () => r.otherList.id).replace('GONE', () => r.goneList.id);
     expect(ids(await search(server, q)).sort()).toEqual(expected.map((k) => r[k].id).sort());
+  });
+});
+
+describe('near (Location.position)', () => {
+  it('sorts nearest first without _sort', async () => {
+    const found = ids(await search(server, 'Location?near=-33.8915|151.2476|800|km'));
+    expect(found).toEqual(['bondiJunction', 'randwick', 'parramatta', 'melbourne'].map((k) => r[k].id));
+    const byName = ids(await search(server, 'Location?near=-33.8915|151.2476|800|km&_sort=name'));
+    expect(byName).toEqual(['bondiJunction', 'melbourne', 'parramatta', 'randwick'].map((k) => r[k].id));
+  });
+
+  it('pages nearest first with the keyset cursor', async () => {
+    const first = await search(server, 'Location?near=-33.8915|151.2476|800|km&_count=2');
+    expect(ids(first)).toEqual([r.bondiJunction.id, r.randwick.id]);
+    const next = first.link.find((l: any) => l.relation === 'next').url as string;
+    const second = await search(server, next.slice(server.fhir.length + 1));
+    expect(ids(second)).toEqual([r.parramatta.id, r.melbourne.id]);
+  });
+
+  it('decides at the exact distance, not at the bounding box', async () => {
+    // Sydney to Melbourne is ~700 km: a radius just over includes it, just under does not.
+    const d = distanceKm(-33.8688, 151.2093, -37.8136, 144.9631);
+    const within = (km: number) => search(server, `Location?near=-33.8688|151.2093|${km}|km`).then((b) => ids(b).includes(r.melbourne.id));
+    expect(await within(d * 1.001)).toBe(true);
+    expect(await within(d * 0.999)).toBe(false);
   });
 });
 
@@ -163,6 +227,16 @@ describe('unknown and malformed parameters', () => {
     ['Observation?code-value-quantity=1', {}],
     ['Observation?code:in=http://nowhere.org/vs', {}],
     ['Patient?_content=', {}],
+    ['Patient?_list=$current-allergies', {}],
+    ['Patient?_list:not=x', {}],
+    ['Patient?_list=a/b', {}],
+    ['Location?near=abc', {}],
+    ['Location?near=-91|0', {}],
+    ['Location?near=0|181|1|km', {}],
+    ['Location?near=0|0|-1|km', {}],
+    ['Location?near=0|0|5|furlongs', {}],
+    ['Location?near=0|0|5|km|x', {}],
+    ['Location?near:missing=true', {}],
   ])('%s → 400', async (query, headers) => {
     const res = await searchStatus(server, query, headers as Record<string, string>);
     expect(res.status).toBe(400);
@@ -177,5 +251,8 @@ describe('CapabilityStatement', () => {
     const content = org.searchParam.find((p: any) => p.name === '_content');
     expect(content.documentation).toContain('trigram');
     expect(org.searchParam.find((p: any) => p.name === 'name').documentation).toContain('starts-with');
+    expect(org.searchParam.find((p: any) => p.name === '_list').documentation).toContain('List.entry.item');
+    const location = cs.rest[0].resource.find((x: any) => x.type === 'Location');
+    expect(location.searchParam.find((p: any) => p.name === 'near').documentation).toContain('nearest first');
   });
 });

@@ -67,4 +67,24 @@ describe('migrations on PostgreSQL', () => {
     expect(rows[0].n).toBe(0);
     expect(await migrate(db)).toBe(migrations.length);
   });
+
+  it('070 indexes the positions of Locations stored before it', async () => {
+    const db = open(await emptyDatabase());
+    await migrate(db, migrations.filter((m) => m.version < 70));
+    const insert = (id: string, content: unknown, deleted = false) =>
+      db.query("INSERT INTO resource (type, id, version, last_updated, deleted, content) VALUES ('Location', $1, 1, now(), $2, $3)", [id, deleted, JSON.stringify(content)]);
+    await insert('here', { resourceType: 'Location', id: 'here', position: { latitude: -33.9, longitude: 151.25 } });
+    await insert('half', { resourceType: 'Location', id: 'half', position: { latitude: -33.9 } });
+    await insert('text', { resourceType: 'Location', id: 'text', position: { latitude: '-33.9', longitude: '151.2' } });
+    await insert('none', { resourceType: 'Location', id: 'none' });
+    await insert('gone', { resourceType: 'Location', id: 'gone', position: { latitude: 1, longitude: 2 } }, true);
+    await migrate(db);
+    const { rows } = await db.query<{ res_id: string; param: string; value: string }>(
+      "SELECT res_id, param, value::text FROM idx_number WHERE res_type = 'Location' ORDER BY res_id, param",
+    );
+    expect(rows).toEqual([
+      { res_id: 'here', param: 'near:latitude', value: '-33.9' },
+      { res_id: 'here', param: 'near:longitude', value: '151.25' },
+    ]);
+  });
 });

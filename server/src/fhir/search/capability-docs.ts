@@ -1,8 +1,10 @@
 /**
  * What the CapabilityStatement says about search beyond the parameter list: how string
- * matching works, and the near-match `_content`/`_text` parameters (see text.ts).
+ * matching works, the near-match `_content`/`_text` parameters (see text.ts), and the special
+ * parameters `_list` and `near` (see special.ts).
  */
 import type { CapabilityStatementRestResourceSearchParam } from '@medplum/fhirtypes';
+import { LIST_DOC, NEAR_DOC } from './special.ts';
 
 const STRING_NOTE =
   ' Matching: case- and accent-insensitive starts-with on the whole value (per the spec); :contains matches anywhere, :exact compares exactly.';
@@ -15,7 +17,14 @@ export const NEAR_MATCH_DOC =
 
 /** Adds the string-matching note, and `_content` / `_text`, to one type's search parameters. */
 export function documentSearchParams(params: CapabilityStatementRestResourceSearchParam[]): CapabilityStatementRestResourceSearchParam[] {
-  const out = params.map((p) => (p.type === 'string' ? { ...p, documentation: `${p.documentation ?? ''}${STRING_NOTE}`.trim() } : p));
+  const out = params.map((p) => {
+    if (p.type === 'string') return { ...p, documentation: `${p.documentation ?? ''}${STRING_NOTE}`.trim() };
+    if (p.type === 'special' && p.name === 'near') return { ...p, documentation: NEAR_DOC };
+    return p;
+  });
+  if (!out.some((p) => p.name === '_list')) {
+    out.push({ name: '_list', type: 'special', documentation: LIST_DOC });
+  }
   if (!out.some((p) => p.name === '_content')) {
     out.push({ name: '_content', type: 'string', definition: 'http://hl7.org/fhir/SearchParameter/Resource-content', documentation: `${NEAR_MATCH_DOC} Searches every string value of the resource.` });
   }

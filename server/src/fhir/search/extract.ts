@@ -11,6 +11,7 @@ import { normalizeString } from './normalize.ts';
 import { parseLocalReference } from '../references.ts';
 import { extractCompositeRows } from './extract-composite.ts';
 import { compileSimplePath, type SimplePath } from './simple-path.ts';
+import { positionRows } from './special.ts';
 
 export interface StringRow { param: string; value: string; exact: string }
 export interface TokenRow { param: string; system: string | null; code: string | null; text: string | null }
@@ -133,6 +134,7 @@ export function extractIndexRows(resource: Resource, engineOnly = false): IndexR
   }
   rows.composite = extractCompositeRows(resource, typed);
   addNarrative(rows, json);
+  rows.number.push(...positionRows(json));
   rows.compartments = compartmentsOf(resource, rows.reference);
   return dedupe(rows);
 }

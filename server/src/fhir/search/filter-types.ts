@@ -42,4 +42,23 @@ export interface HasFilter extends FilterBase {
   next: SearchFilter;
 }
 
-export type SearchFilter = ParamFilter | TextFilter | ChainFilter | HasFilter;
+/** `_list=id`: the resource is an item (`List.entry.item`) of one of the named Lists. */
+export interface ListFilter extends FilterBase {
+  kind: 'list';
+  listIds: string[];
+}
+
+/** A point and a radius: `Location?near=latitude|longitude|distance|units`. */
+export interface NearPoint {
+  latitude: number;
+  longitude: number;
+  km: number;
+}
+
+/** `near` on Location: the position lies within the radius of one of the points. */
+export interface NearFilter extends FilterBase {
+  kind: 'near';
+  points: NearPoint[];
+}
+
+export type SearchFilter = ParamFilter | TextFilter | ChainFilter | HasFilter | ListFilter | NearFilter;

@@ -21,6 +21,7 @@ import {
 import { compositeSql } from './composite.ts';
 import type { ChainFilter, HasFilter, ParamFilter, SearchFilter } from './filter-types.ts';
 import type { SqlParams } from './sql-params.ts';
+import { listSql, nearSql } from './special.ts';
 import { nearMatchSql } from './text.ts';
 
 /** State shared while one statement is built: its parameters, the policy, fresh alias numbers. */
@@ -80,6 +81,8 @@ export function filterSql(f: SearchFilter, types: string[], a: string, ctx: SqlC
     case 'text': return nearMatchSql(f, types, a, ctx);
     case 'chain': return chainSql(f, types, a, ctx);
     case 'has': return hasSql(f, types, a, ctx);
+    case 'list': return listSql(f, types, a, ctx);
+    case 'near': return nearSql(f, a, ctx);
   }
 }
 

@@ -7,6 +7,7 @@
 import { isResourceType, searchParametersOf } from '../definitions.ts';
 import { badRequest } from '../outcomes.ts';
 import type { SearchFilter } from './filter-types.ts';
+import { parseListFilter, parseNearFilter } from './special.ts';
 
 /** Chains (`a.b.c.d`) may be at most this many references deep; `_has` may nest this deep. */
 export const MAX_CHAIN_DEPTH = 3;
@@ -49,9 +50,14 @@ function parsePlain(resourceType: string, fullKey: string, key: string, values: 
     if (values.every((v) => !v.trim())) throw badRequest(`${code} needs some text to search for`);
     return { kind: 'text', key: fullKey, code, values };
   }
+  if (code === '_list') return parseListFilter(fullKey, modifier, values);
   const param = searchParametersOf(resourceType)[code];
   if (!param) return undefined;
   const type = param.type as string;
+  if (type === 'special') {
+    if (resourceType === 'Location' && code === 'near') return parseNearFilter(fullKey, modifier, values);
+    return undefined; // no other R4 special parameter is supported
+  }
   if (modifier !== undefined) {
     const allowed = MODIFIERS[type] ?? [];
     const typeModifier = type === 'reference' && isResourceType(modifier);
@@ -65,7 +71,6 @@ function parsePlain(resourceType: string, fullKey: string, key: string, values: 
       throw badRequest(`:missing takes true or false (parameter "${fullKey}")`);
     }
   }
-  if (type === 'special') return undefined; // _list, near, _query etc. are not supported here
   if (values.length === 0 || values.every((v) => v === '')) {
     throw badRequest(`Search parameter "${fullKey}" needs a value`);
   }

@@ -1,14 +1,15 @@
 /**
  * Sort order and keyset paging. A search sorts by its `_sort` keys (or the near-match rank, or
- * newest first), always ending in the resource's identity so the order is total. A page starts
+ * the distance from a `near` point, or newest first), always ending in the resource's identity so the order is total. A page starts
  * strictly after (or, for "previous", before) the sort-key values of the row at its edge, so
  * pages stay correct while rows are added or removed and no OFFSET scan is ever needed.
  */
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { badRequest } from '../outcomes.ts';
 import type { SearchRequest } from './parse.ts';
-import type { TextFilter } from './filter-types.ts';
+import type { NearFilter, TextFilter } from './filter-types.ts';
 import type { SqlContext } from './filters.ts';
+import { nearDistanceSql } from './special.ts';
 import { nearRankSql } from './text.ts';
 
 export type KeyKind = 'text' | 'timestamptz' | 'numeric' | 'float8';
@@ -52,6 +53,8 @@ export function sortKeys(req: SearchRequest, ctx: SqlContext): SortKey[] {
   }
   const text = req.filters.find((f): f is TextFilter => f.kind === 'text');
   if (!keys.length && text) keys.push({ expr: nearRankSql(text, 'r', ctx), descending: true, kind: 'float8', nullable: true });
+  const near = req.filters.find((f): f is NearFilter => f.kind === 'near');
+  if (!keys.length && near) keys.push({ expr: nearDistanceSql(near, 'r', ctx), descending: false, kind: 'float8', nullable: true });
   // Identity last: newest first by default, otherwise ascending by id.
   const desc = keys.length === 0;
   if (desc) keys.push({ expr: 'r.last_updated', descending: true, kind: 'timestamptz', nullable: false });
