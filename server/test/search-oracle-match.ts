@@ -3,6 +3,7 @@
  * SQL: values come from the `fhirpath` npm package evaluating the official SearchParameter
  * expressions, and are compared with search values here in plain JavaScript.
  */
+import { doubleMetaphone } from 'double-metaphone';
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
 
@@ -27,6 +28,20 @@ export function stringsOf(v: any): string[] {
 export function matchString(values: Values, search: string): boolean {
   const q = norm(search);
   return values.flatMap(stringsOf).some((s) => norm(s).startsWith(q));
+}
+
+/** Words of the family and given names (or of a plain string) a phonetic parameter compares. */
+export function phoneticWordsOf(v: any): string[] {
+  const parts = typeof v === 'string' ? [v] : v && typeof v === 'object' ? [v.family, ...(v.given ?? [])] : [];
+  return parts.filter((s) => typeof s === 'string').flatMap((s: string) => norm(s).match(/\p{L}+/gu) ?? []);
+}
+
+/** Sounds like: every word of the search shares a Double Metaphone code with some name word. */
+export function matchPhonetic(values: Values, search: string): boolean {
+  const codes = (w: string) => doubleMetaphone(w).filter(Boolean);
+  const nameCodes = new Set(values.flatMap(phoneticWordsOf).flatMap(codes));
+  const words = norm(search).match(/\p{L}+/gu) ?? [];
+  return words.length > 0 && words.every((w) => codes(w).some((c) => nameCodes.has(c)));
 }
 
 /** [system, code] pairs of a token value. */

@@ -12,7 +12,7 @@ import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchJson, startTestServer, type TestServer } from './server.ts';
 import { ids, link } from './search-helpers.ts';
-import { evaluate, matchDate, matchQuantity, matchReference, matchString, matchToken, datesOf, stringsOf, tokensOf, type Values } from './search-oracle-match.ts';
+import { evaluate, matchDate, matchPhonetic, matchQuantity, matchReference, matchString, matchToken, datesOf, phoneticWordsOf, stringsOf, tokensOf, type Values } from './search-oracle-match.ts';
 
 /** The repository's root; the shared fixtures sit beside it (../shared). */
 const REPO_ROOT_URL = new URL('../../', import.meta.url);
@@ -89,6 +89,10 @@ function picker(seed: number): <T>(xs: T[]) => T {
 }
 
 function searchValues(p: SearchParameter, values: Values, pick: <T>(xs: T[]) => T): string[] {
+  if (p.code === 'phonetic') {
+    const words = phoneticWordsOf(pick(values));
+    return words.length ? [pick(words)] : [];
+  }
   switch (p.type) {
     case 'string': {
       const s = stringsOf(pick(values));
@@ -121,6 +125,7 @@ function searchValues(p: SearchParameter, values: Values, pick: <T>(xs: T[]) => 
 }
 
 function matches(p: SearchParameter, values: Values, search: string): boolean {
+  if (p.code === 'phonetic') return matchPhonetic(values, search);
   switch (p.type) {
     case 'string': return matchString(values, search);
     case 'token': return matchToken(values, search);

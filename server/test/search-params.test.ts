@@ -130,6 +130,18 @@ const cases: [string, string, string[]][] = [
   ['uri :above misses', 'ValueSet?url:above=http://acme.org/fhir', []],
   // _id
   ['_id', 'Patient?_id=EVE', ['eve']],
+  // phonetic: Double Metaphone, every word of the query sounds like a word of a name
+  ['phonetic family', 'Patient?phonetic=Smyth', ['evelyn']],
+  ['phonetic given', 'Patient?phonetic=Evalin', ['evelyn']],
+  ['phonetic accents', 'Patient?phonetic=angstrom', ['eve']],
+  ['phonetic every word', 'Patient?phonetic=Evelyn Smyth', ['evelyn']],
+  ['phonetic all words must match', 'Patient?phonetic=Evelyn Dubois', []],
+  ['phonetic is not a prefix', 'Patient?phonetic=Smi', []],
+  ['phonetic :exact', 'Patient?phonetic:exact=Smith', ['evelyn']],
+  ['phonetic :missing', 'Patient?phonetic:missing=true', ['noname']],
+  ['phonetic Practitioner', 'Practitioner?phonetic=Jaksen', ['jackson']],
+  ['phonetic Organization word', 'Organization?phonetic=randwik', ['rrh']],
+  ['_content ignores phonetic codes', 'Patient?_content=xmtt', []],
   // _list: items of a List (other types, other Lists and deleted Lists select nothing)
   ['_list', 'Patient?_list=LIST', ['eve', 'severine']],
   ['_list List/id', 'Patient?_list=List/LIST', ['eve', 'severine']],
@@ -227,6 +239,8 @@ describe('unknown and malformed parameters', () => {
     ['Observation?code-value-quantity=1', {}],
     ['Observation?code:in=http://nowhere.org/vs', {}],
     ['Patient?_content=', {}],
+    ['Patient?phonetic:contains=smi', {}],
+    ['Patient?phonetic=123', {}],
     ['Patient?_list=$current-allergies', {}],
     ['Patient?_list:not=x', {}],
     ['Patient?_list=a/b', {}],

@@ -4,6 +4,7 @@
  * parameters `_list` and `near` (see special.ts).
  */
 import type { CapabilityStatementRestResourceSearchParam } from '@medplum/fhirtypes';
+import { PHONETIC_DOC, PHONETIC_PARAM } from './phonetic.ts';
 import { LIST_DOC, NEAR_DOC } from './special.ts';
 
 const STRING_NOTE =
@@ -18,6 +19,7 @@ export const NEAR_MATCH_DOC =
 /** Adds the string-matching note, and `_content` / `_text`, to one type's search parameters. */
 export function documentSearchParams(params: CapabilityStatementRestResourceSearchParam[]): CapabilityStatementRestResourceSearchParam[] {
   const out = params.map((p) => {
+    if (p.type === 'string' && p.name === PHONETIC_PARAM) return { ...p, documentation: PHONETIC_DOC };
     if (p.type === 'string') return { ...p, documentation: `${p.documentation ?? ''}${STRING_NOTE}`.trim() };
     if (p.type === 'special' && p.name === 'near') return { ...p, documentation: NEAR_DOC };
     return p;

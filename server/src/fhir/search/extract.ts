@@ -11,6 +11,7 @@ import { normalizeString } from './normalize.ts';
 import { parseLocalReference } from '../references.ts';
 import { extractCompositeRows } from './extract-composite.ts';
 import { compileSimplePath, type SimplePath } from './simple-path.ts';
+import { PHONETIC_PARAM, phoneticRows } from './phonetic.ts';
 import { positionRows } from './special.ts';
 
 export interface StringRow { param: string; value: string; exact: string }
@@ -145,7 +146,8 @@ export function addValue(rows: IndexRows, sp: SearchParameter, tv: TypedValue): 
   if (value === undefined || value === null) return;
   switch (sp.type) {
     case 'string':
-      for (const s of stringsOf(type, value)) rows.string.push({ param, value: normalizeString(s), exact: s });
+      if (param === PHONETIC_PARAM) rows.string.push(...phoneticRows(param, type, value));
+      else for (const s of stringsOf(type, value)) rows.string.push({ param, value: normalizeString(s), exact: s });
       break;
     case 'token':
       addTokens(rows.token, param, type, value);

@@ -21,6 +21,7 @@ import {
 import { compositeSql } from './composite.ts';
 import type { ChainFilter, HasFilter, ParamFilter, SearchFilter } from './filter-types.ts';
 import type { SqlParams } from './sql-params.ts';
+import { PHONETIC_PARAM, phoneticQueryCodes } from './phonetic.ts';
 import { listSql, nearSql } from './special.ts';
 import { nearMatchSql } from './text.ts';
 
@@ -116,6 +117,7 @@ function paramSql(f: ParamFilter, types: string[], a: string, ctx: SqlContext): 
   }
   switch (type) {
     case 'string':
+      if (f.code === PHONETIC_PARAM && f.modifier !== 'exact') return phoneticSql(f, exists, p);
       return exists(f.code, (col) => or(f.values.map((v) => stringCondition(v, f.modifier, col, p))));
     case 'token':
       return tokenSql(f, exists, p);
@@ -137,6 +139,18 @@ function paramSql(f: ParamFilter, types: string[], a: string, ctx: SqlContext): 
 }
 
 type Exists = (code: string, cond: (col: Col) => string, table?: string) => string;
+
+/** Sounds-like: each word of a value must match some phonetic row (values OR-ed). */
+function phoneticSql(f: ParamFilter, exists: Exists, p: SqlParams): string {
+  return or(
+    f.values.map((value) => {
+      const words = phoneticQueryCodes(value).map((codes) =>
+        codes.length ? exists(f.code, (col) => `${col('value')} = ANY(${p.add(codes)}::text[])`) : 'false',
+      );
+      return words.length === 1 ? words[0] : `(${words.join(' AND ')})`;
+    }),
+  );
+}
 
 function tokenSql(f: ParamFilter, exists: Exists, p: SqlParams): string {
   const values = (col: Col) => or(f.values.map((v) => tokenCondition(v, col, p)));

@@ -67,6 +67,9 @@ function parsePlain(resourceType: string, fullKey: string, key: string, values: 
     if (typeModifier && param.target?.length && !param.target.includes(modifier as never)) {
       throw badRequest(`"${code}" of ${resourceType} cannot refer to a ${modifier}`);
     }
+    if (code === 'phonetic' && type === 'string' && modifier === 'contains') {
+      throw badRequest('phonetic matches names by sound; it takes :exact or :missing, not :contains');
+    }
     if (modifier === 'missing' && (values.length !== 1 || !['true', 'false'].includes(values[0]))) {
       throw badRequest(`:missing takes true or false (parameter "${fullKey}")`);
     }

@@ -13,6 +13,7 @@ import { escapeLike, or } from './conditions.ts';
 import type { TextFilter } from './filter-types.ts';
 import { newAlias, type SqlContext } from './filters.ts';
 import { normalizeString } from './normalize.ts';
+import { PHONETIC_PARAM } from './phonetic.ts';
 
 /** Words shorter than this match by prefix only: trigrams of short words match too much. */
 const MIN_FUZZY_WORD = 4;
@@ -25,6 +26,11 @@ function ownerSql(types: string[], x: string, a: string, ctx: SqlContext): strin
   return types.length === 1 ? `${x}.res_type = ${ctx.params.add(types[0])}` : `${x}.res_type = ${a}.type`;
 }
 
+/** `_text` reads the narrative rows only; `_content` every string row but the phonetic codes. */
+function paramSql(f: TextFilter, x: string, ctx: SqlContext): string {
+  return f.code === '_text' ? ` AND ${x}.param = ${ctx.params.add('_text')}` : ` AND ${x}.param <> ${ctx.params.add(PHONETIC_PARAM)}`;
+}
+
 export function nearMatchSql(f: TextFilter, types: string[], a: string, ctx: SqlContext): string {
   const p = ctx.params;
   const alternatives = f.values.map((value) => {
@@ -34,7 +40,7 @@ export function nearMatchSql(f: TextFilter, types: string[], a: string, ctx: Sql
         const x = newAlias(ctx, 'x');
         const match = [`${x}.value LIKE ${p.add(`${escapeLike(w)}%`)}`, `${x}.value LIKE ${p.add(`% ${escapeLike(w)}%`)}`];
         if (w.length >= MIN_FUZZY_WORD) match.push(`${p.add(w)} <% ${x}.value`);
-        const param = f.code === '_text' ? ` AND ${x}.param = ${p.add('_text')}` : '';
+        const param = paramSql(f, x, ctx);
         return `EXISTS (SELECT 1 FROM idx_string ${x} WHERE ${ownerSql(types, x, a, ctx)} AND ${x}.res_id = ${a}.id${param} AND (${match.join(' OR ')}))`;
       })
       .join(' AND ')})`;
@@ -50,7 +56,7 @@ export function nearRankSql(f: TextFilter, a: string, ctx: SqlContext): string {
   const p = ctx.params;
   const q = normalizeString(f.values.join(' '));
   const x = newAlias(ctx, 'x');
-  const param = f.code === '_text' ? ` AND ${x}.param = ${p.add('_text')}` : '';
+  const param = paramSql(f, x, ctx);
   return `(SELECT max(word_similarity(${p.add(q)}, ${x}.value) + CASE WHEN ${x}.value LIKE ${p.add(`${escapeLike(q)}%`)} THEN 1 ELSE 0 END)::float8
      FROM idx_string ${x} WHERE ${x}.res_type = ${a}.type AND ${x}.res_id = ${a}.id${param})`;
 }
