@@ -1,8 +1,9 @@
 /**
  * Sort order and keyset paging. A search sorts by its `_sort` keys (or the near-match rank, or
- * the distance from a `near` point, or newest first), always ending in the resource's identity so the order is total. A page starts
- * strictly after (or, for "previous", before) the sort-key values of the row at its edge, so
- * pages stay correct while rows are added or removed and no OFFSET scan is ever needed.
+ * the distance from a `near` point, or newest first), always ending in the resource's identity
+ * so the order is total. A page starts strictly after (or, for "previous", before) the sort-key
+ * values of the row at its edge, so pages stay correct while rows are added or removed and no
+ * OFFSET scan is ever needed.
  */
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { badRequest } from '../outcomes.ts';
