@@ -23,9 +23,19 @@ function wordsOf(text: string): string[] {
   return normalizeString(text).match(/\p{L}+/gu) ?? [];
 }
 
+/** Names repeat a lot (family names, common given names): codes of recent words, bounded. */
+const codeCache = new Map<string, string[]>();
+const CODE_CACHE_SIZE = 20_000;
+
 /** Distinct Double Metaphone codes of one word (none for words it cannot read). */
 export function phoneticCodes(word: string): string[] {
-  return [...new Set(doubleMetaphone(word))].filter((c) => c !== '');
+  let codes = codeCache.get(word);
+  if (!codes) {
+    codes = [...new Set(doubleMetaphone(word))].filter((c) => c !== '');
+    if (codeCache.size >= CODE_CACHE_SIZE) codeCache.clear();
+    codeCache.set(word, codes);
+  }
+  return codes;
 }
 
 /** The name parts a phonetic parameter indexes: family and given names, or a plain string. */
