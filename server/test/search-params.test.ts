@@ -73,6 +73,14 @@ const cases: [string, string, string[]][] = [
   ['string AND', 'Patient?given=eve&family=smi', ['evelyn']],
   ['string :missing', 'Patient?name:missing=true', ['noname']],
   ['address city', 'Patient?address-city=randw', ['severine']],
+  // name and address read their own rows and those of family/given, address-city...
+  ['name by family', 'Patient?name=smi', ['evelyn']],
+  ['name by given', 'Patient?name=eve', ['eve', 'evelyn']],
+  ['name :exact', 'Patient?name:exact=Smith', ['evelyn']],
+  ['name :contains', 'Patient?name:contains=ngstr', ['eve']],
+  ['name :missing=false', 'Patient?name:missing=false', ['eve', 'evelyn', 'severine']],
+  ['address by city', 'Patient?address=randw', ['severine']],
+  ['chain to several types', 'RiskAssessment?subject.name=angst', ['risk', 'risk2']],
   // token
   ['token code', 'Patient?gender=female', ['eve', 'evelyn']],
   ['token system|code', 'Patient?identifier=http://acme.org/patient|2345', ['eve']],
@@ -164,6 +172,14 @@ describe('parameter types, modifiers and prefixes', () => {
   it.each(cases)('%s: %s', async (_name, query, expected) => {
     const q = query.replace('EVE', () => r.eve.id).replace('LIST', () => r.list.id).replace('OTHER', () => r.otherList.id).replace('GONE', () => r.goneList.id);
     expect(ids(await search(server, q)).sort()).toEqual(expected.map((k) => r[k].id).sort());
+  });
+});
+
+describe('sorting on a parameter whose values other parameters index', () => {
+  it('_sort=name takes the smallest of all name parts, nulls last', async () => {
+    // angstrom (Eve Ångström) < dubois (Séverine Dubois) < evelyn (Evelyn Smith); no name last
+    expect(ids(await search(server, 'Patient?_sort=name'))).toEqual(['eve', 'severine', 'evelyn', 'noname'].map((k) => r[k].id));
+    expect(ids(await search(server, 'Patient?_sort=-name'))).toEqual(['evelyn', 'severine', 'eve', 'noname'].map((k) => r[k].id));
   });
 });
 

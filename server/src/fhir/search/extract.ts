@@ -13,6 +13,7 @@ import { extractCompositeRows } from './extract-composite.ts';
 import { compileSimplePath, type SimplePath } from './simple-path.ts';
 import { PHONETIC_PARAM, phoneticRows } from './phonetic.ts';
 import { positionRows } from './special.ts';
+import { stringCoverage } from './string-coverage.ts';
 
 export interface StringRow { param: string; value: string; exact: string }
 export interface TokenRow { param: string; system: string | null; code: string | null; text: string | null }
@@ -55,6 +56,8 @@ export interface IndexedParam {
   roots?: string[];
   /** The same expression as a direct JSON walk, when it is a plain path (see simple-path.ts). */
   simple?: SimplePath;
+  /** String parameters: parts of the values that narrower parameters index (string-coverage.ts). */
+  coveredParts?: Set<string>;
 }
 
 /** Top-level elements named as "Type.element" in an expression, if that is all it reads. */
@@ -98,6 +101,7 @@ export function indexedParams(resourceType: string): IndexedParam[] {
             expression: getParsedExpressionForResourceType(resourceType, p.expression as string),
             roots: own ? rootsOf(resourceType, own) : undefined,
             simple: perType ? compileSimplePath(resourceType, perType) : undefined,
+            coveredParts: p.type === 'string' ? stringCoverage(resourceType).get(p.code as string)?.coveredParts : undefined,
           }];
         } catch {
           return []; // an expression the FHIRPath parser rejects cannot be indexed
@@ -120,7 +124,7 @@ export function extractIndexRows(resource: Resource, engineOnly = false): IndexR
   const rows = emptyIndexRows();
   const typed = [toTypedValue(resource)];
   const json = resource as unknown as Record<string, unknown>;
-  for (const { param: sp, expression, roots, simple } of indexedParams(resource.resourceType)) {
+  for (const { param: sp, expression, roots, simple, coveredParts } of indexedParams(resource.resourceType)) {
     if (roots && !hasAnyRoot(json, roots)) continue;
     let values: TypedValue[] | undefined = engineOnly ? undefined : simple?.(json);
     if (!values) {
@@ -131,7 +135,7 @@ export function extractIndexRows(resource: Resource, engineOnly = false): IndexR
         continue;
       }
     }
-    for (const v of values) addValue(rows, sp, v);
+    for (const v of values) addValue(rows, sp, v, coveredParts);
   }
   rows.composite = extractCompositeRows(resource, typed);
   addNarrative(rows, json);
@@ -140,14 +144,15 @@ export function extractIndexRows(resource: Resource, engineOnly = false): IndexR
   return dedupe(rows);
 }
 
-export function addValue(rows: IndexRows, sp: SearchParameter, tv: TypedValue): void {
+/** Adds the rows of one value; `coveredParts`: HumanName/Address parts to leave to other parameters. */
+export function addValue(rows: IndexRows, sp: SearchParameter, tv: TypedValue, coveredParts?: Set<string>): void {
   const param = sp.code as string;
   const { type, value } = tv;
   if (value === undefined || value === null) return;
   switch (sp.type) {
     case 'string':
       if (param === PHONETIC_PARAM) rows.string.push(...phoneticRows(param, type, value));
-      else for (const s of stringsOf(type, value)) rows.string.push({ param, value: normalizeString(s), exact: s });
+      else for (const s of stringsOf(type, value, coveredParts)) rows.string.push({ param, value: normalizeString(s), exact: s });
       break;
     case 'token':
       addTokens(rows.token, param, type, value);
@@ -171,19 +176,26 @@ export function addValue(rows: IndexRows, sp: SearchParameter, tv: TypedValue): 
   }
 }
 
-function stringsOf(type: string, value: any): string[] {
+function stringsOf(type: string, value: any, covered?: Set<string>): string[] {
   if (typeof value === 'string') return [value];
-  if (type === 'HumanName') {
-    return [value.text, value.family, ...(value.given ?? []), ...(value.prefix ?? []), ...(value.suffix ?? [])].filter(isText);
-  }
-  if (type === 'Address') {
-    return [value.text, ...(value.line ?? []), value.city, value.district, value.state, value.postalCode, value.country].filter(isText);
+  if (type === 'HumanName' || type === 'Address') {
+    const parts = type === 'HumanName' ? HUMAN_NAME_PARTS : ADDRESS_PARTS;
+    const out: string[] = [];
+    for (const part of parts) {
+      if (covered?.has(part)) continue;
+      const v = value[part];
+      if (Array.isArray(v)) out.push(...v.filter(isText));
+      else if (isText(v)) out.push(v);
+    }
+    return out;
   }
   if (typeof value === 'object' && typeof value.text === 'string') return [value.text];
   return [];
 }
 
 const isText = (s: unknown): s is string => typeof s === 'string' && s.length > 0;
+const HUMAN_NAME_PARTS = ['text', 'family', 'given', 'prefix', 'suffix'];
+const ADDRESS_PARTS = ['text', 'line', 'city', 'district', 'state', 'postalCode', 'country'];
 
 function addTokens(out: TokenRow[], param: string, type: string, value: any): void {
   const text = (s: unknown) => (isText(s) ? normalizeString(s) : null);

@@ -23,6 +23,7 @@ import type { ChainFilter, HasFilter, ParamFilter, SearchFilter } from './filter
 import type { SqlParams } from './sql-params.ts';
 import { PHONETIC_PARAM, phoneticQueryCodes } from './phonetic.ts';
 import { listSql, nearSql } from './special.ts';
+import { stringSearchParams } from './string-coverage.ts';
 import { nearMatchSql } from './text.ts';
 
 /** State shared while one statement is built: its parameters, the policy, fresh alias numbers. */
@@ -91,8 +92,21 @@ export function filterSql(f: SearchFilter, types: string[], a: string, ctx: SqlC
 export function indexExists(table: string, code: string, types: string[], a: string, ctx: SqlContext, cond: (col: Col) => string): string {
   const x = newAlias(ctx, 'x');
   const owner = types.length === 1 ? `${x}.res_type = ${ctx.params.add(types[0])}` : `${x}.res_type = ${a}.type`;
+  const param = table === 'idx_string' ? stringParamSql(code, types, x, ctx) : `${x}.param = ${ctx.params.add(code)}`;
   const c = cond((name) => `${x}.${name}`);
-  return `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${owner} AND ${x}.res_id = ${a}.id AND ${x}.param = ${ctx.params.add(code)}${c === 'true' ? '' : ` AND ${c}`})`;
+  return `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${owner} AND ${x}.res_id = ${a}.id AND ${param}${c === 'true' ? '' : ` AND ${c}`})`;
+}
+
+/**
+ * Which idx_string rows of alias `x` belong to string parameter `code`: its own, and those of the
+ * narrower parameters that index its covered parts (see string-coverage.ts), per type.
+ */
+export function stringParamSql(code: string, types: string[], x: string, ctx: SqlContext): string {
+  const p = ctx.params;
+  const lists = types.map((t) => stringSearchParams(t, code));
+  const one = (codes: string[]) => (codes.length === 1 ? `${x}.param = ${p.add(codes[0])}` : `${x}.param = ANY(${p.add(codes)}::text[])`);
+  if (lists.every((l) => l.join() === lists[0].join())) return one(lists[0]);
+  return `(${types.map((t, i) => `(${x}.res_type = ${p.add(t)} AND ${one(lists[i])})`).join(' OR ')})`;
 }
 
 function paramSql(f: ParamFilter, types: string[], a: string, ctx: SqlContext): string {

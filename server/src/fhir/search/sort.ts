@@ -9,7 +9,7 @@ import type { SearchParameter } from '@medplum/fhirtypes';
 import { badRequest } from '../outcomes.ts';
 import type { SearchRequest } from './parse.ts';
 import type { NearFilter, TextFilter } from './filter-types.ts';
-import type { SqlContext } from './filters.ts';
+import { stringParamSql, type SqlContext } from './filters.ts';
 import { nearDistanceSql } from './special.ts';
 import { nearRankSql } from './text.ts';
 
@@ -35,12 +35,13 @@ const SORT_SOURCES: Record<string, { table: string; asc: string; desc: string; k
 };
 
 /** Key of one parameter: its smallest value ascending, its largest descending (per the spec). */
-function paramKey(param: SearchParameter, descending: boolean, ctx: SqlContext): SortKey {
+function paramKey(type: string, param: SearchParameter, descending: boolean, ctx: SqlContext): SortKey {
   const src = SORT_SOURCES[param.type as string];
   if (!src) throw badRequest(`Cannot sort on "${param.code}"`);
   const column = descending ? src.desc : src.asc;
   const value = column.includes('x.') ? column : `x.${column}`;
-  const expr = `(SELECT ${descending ? 'max' : 'min'}(${value}) FROM ${src.table} x WHERE x.res_type = r.type AND x.res_id = r.id AND x.param = ${ctx.params.add(param.code)})`;
+  const rowsOfParam = src.table === 'idx_string' ? stringParamSql(param.code as string, [type], 'x', ctx) : `x.param = ${ctx.params.add(param.code)}`;
+  const expr = `(SELECT ${descending ? 'max' : 'min'}(${value}) FROM ${src.table} x WHERE x.res_type = r.type AND x.res_id = r.id AND ${rowsOfParam})`;
   return { expr, descending, kind: src.kind, nullable: true };
 }
 
@@ -50,7 +51,7 @@ export function sortKeys(req: SearchRequest, ctx: SqlContext): SortKey[] {
   for (const s of req.sort) {
     if (s.code === '_id') keys.push({ expr: 'r.id', descending: s.descending, kind: 'text', nullable: false });
     else if (s.code === '_lastUpdated') keys.push({ expr: 'r.last_updated', descending: s.descending, kind: 'timestamptz', nullable: false });
-    else if (s.param) keys.push(paramKey(s.param, s.descending, ctx));
+    else if (s.param) keys.push(paramKey(req.resourceType, s.param, s.descending, ctx));
   }
   const text = req.filters.find((f): f is TextFilter => f.kind === 'text');
   if (!keys.length && text) keys.push({ expr: nearRankSql(text, 'r', ctx), descending: true, kind: 'float8', nullable: true });
