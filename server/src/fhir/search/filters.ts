@@ -90,23 +90,34 @@ export function filterSql(f: SearchFilter, types: string[], a: string, ctx: SqlC
 
 /** EXISTS over the index rows of parameter `code` belonging to resource alias `a`. */
 export function indexExists(table: string, code: string, types: string[], a: string, ctx: SqlContext, cond: (col: Col) => string): string {
+  if (table === 'idx_string') {
+    const codes = new Set(types.flatMap((t) => stringSearchParams(t, code)));
+    if (codes.size > 1) return stringUnionExists(code, types, a, ctx, cond);
+  }
   const x = newAlias(ctx, 'x');
   const owner = types.length === 1 ? `${x}.res_type = ${ctx.params.add(types[0])}` : `${x}.res_type = ${a}.type`;
-  const param = table === 'idx_string' ? stringParamSql(code, types, x, ctx) : `${x}.param = ${ctx.params.add(code)}`;
   const c = cond((name) => `${x}.${name}`);
-  return `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${owner} AND ${x}.res_id = ${a}.id AND ${param}${c === 'true' ? '' : ` AND ${c}`})`;
+  return `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${owner} AND ${x}.res_id = ${a}.id AND ${x}.param = ${ctx.params.add(code)}${c === 'true' ? '' : ` AND ${c}`})`;
 }
 
 /**
- * Which idx_string rows of alias `x` belong to string parameter `code`: its own, and those of the
- * narrower parameters that index its covered parts (see string-coverage.ts), per type.
+ * EXISTS over the rows of a string parameter that reads narrower parameters' rows too (see
+ * string-coverage.ts): one branch per parameter code, each an equality on `param` so that every
+ * branch is an index range scan whatever the planner's statistics say (`param = ANY(…)` was
+ * planned as a scan of every row of the type on tables not yet analysed, as PGlite's never are).
  */
-export function stringParamSql(code: string, types: string[], x: string, ctx: SqlContext): string {
+function stringUnionExists(code: string, types: string[], a: string, ctx: SqlContext, cond: (col: Col) => string): string {
   const p = ctx.params;
-  const lists = types.map((t) => stringSearchParams(t, code));
-  const one = (codes: string[]) => (codes.length === 1 ? `${x}.param = ${p.add(codes[0])}` : `${x}.param = ANY(${p.add(codes)}::text[])`);
-  if (lists.every((l) => l.join() === lists[0].join())) return one(lists[0]);
-  return `(${types.map((t, i) => `(${x}.res_type = ${p.add(t)} AND ${one(lists[i])})`).join(' OR ')})`;
+  const typesByCode = new Map<string, string[]>();
+  for (const t of types) for (const c of stringSearchParams(t, code)) typesByCode.set(c, [...(typesByCode.get(c) ?? []), t]);
+  const branches = [...typesByCode].map(([c, owners]) => {
+    const x = newAlias(ctx, 'x');
+    const owner = owners.length === 1 ? `${x}.res_type = ${p.add(owners[0])}` : `${x}.res_type = ANY(${p.add(owners)}::text[])`;
+    const cc = cond((name) => `${x}.${name}`);
+    return `SELECT ${x}.res_type, ${x}.res_id FROM idx_string ${x} WHERE ${owner} AND ${x}.param = ${p.add(c)}${cc === 'true' ? '' : ` AND ${cc}`}`;
+  });
+  const u = newAlias(ctx, 'u');
+  return `EXISTS (SELECT 1 FROM (${branches.join(' UNION ALL ')}) ${u} WHERE ${u}.res_type = ${a}.type AND ${u}.res_id = ${a}.id)`;
 }
 
 function paramSql(f: ParamFilter, types: string[], a: string, ctx: SqlContext): string {
