@@ -87,4 +87,35 @@ describe('migrations on PostgreSQL', () => {
       { res_id: 'here', param: 'near:longitude', value: '151.25' },
     ]);
   });
+
+  it('071 turns the narrow string parameters\' rows into tagged rows of the wide ones', async () => {
+    const db = open(await emptyDatabase());
+    await migrate(db, migrations.filter((m) => m.version < 71));
+    // Rows as the extraction wrote them before: every part under name/address, and again under family, given, address-city.
+    const rows: [string, string, string][] = [
+      ['name', 'dr eve smith', 'Dr Eve Smith'], ['name', 'smith', 'Smith'], ['name', 'eve', 'Eve'], ['name', 'dr', 'Dr'],
+      ['family', 'smith', 'Smith'], ['given', 'eve', 'Eve'],
+      ['address', 'randwick', 'Randwick'], ['address', '1 main st', '1 Main St'], ['address-city', 'randwick', 'Randwick'],
+      ['phonetic', 'SM0', 'Smith'],
+    ];
+    for (const [param, value, exact] of rows) {
+      await db.query("INSERT INTO idx_string (res_type, res_id, param, value, exact) VALUES ('Patient', 'p1', $1, $2, $3)", [param, value, exact]);
+    }
+    await db.query("INSERT INTO idx_string (res_type, res_id, param, value, exact) VALUES ('Observation', 'o1', 'family', 'smith', 'Smith')");
+    await migrate(db);
+    const { rows: after } = await db.query<{ res_id: string; param: string; part: string | null; exact: string }>(
+      'SELECT res_id, param, part, exact FROM idx_string ORDER BY res_id, param, exact',
+    );
+    expect(after.map((r) => `${r.res_id} ${r.param}.${r.part ?? '-'}=${r.exact}`)).toEqual([
+      'o1 family.-=Smith', // not a type where family is part of name: left alone
+      'p1 address.-=1 Main St',
+      'p1 address.city=Randwick',
+      'p1 name.-=Dr',
+      'p1 name.-=Dr Eve Smith',
+      'p1 name.given=Eve',
+      'p1 name.family=Smith',
+      'p1 phonetic.-=Smith',
+    ]);
+  });
 });
+

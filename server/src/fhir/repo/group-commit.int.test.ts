@@ -53,7 +53,7 @@ describe.each<TestDbKind>(['postgres', 'pglite'])('group commit on %s', (kind) =
       expect(JSON.parse(stored.content as string).name[0].family).toBe(`Grouped${n}`);
     }
     const { rows } = await database.db.query<{ n: number }>(
-      `SELECT count(DISTINCT res_id)::int AS n FROM idx_string WHERE param = 'family' AND value LIKE 'grouped%'`,
+      `SELECT count(DISTINCT res_id)::int AS n FROM idx_string WHERE param = 'name' AND part = 'family' AND value LIKE 'grouped%'`,
     );
     expect(rows[0].n).toBe(30);
     // Every version has its outbox event (no dispatcher runs here to take them).

@@ -28,7 +28,7 @@ describe.each<TestDbKind>(['postgres', 'pglite'])('optimistic update on %s', (ki
   });
 
   const familiesInIndex = async (id: string): Promise<string[]> => {
-    const { rows } = await database.db.query<{ value: string }>(`SELECT value FROM idx_string WHERE res_id = $1 AND param = 'family' ORDER BY value`, [id]);
+    const { rows } = await database.db.query<{ value: string }>(`SELECT value FROM idx_string WHERE res_id = $1 AND param = 'name' AND part = 'family' ORDER BY value`, [id]);
     return rows.map((r) => r.value);
   };
 

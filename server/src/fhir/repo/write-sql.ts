@@ -24,7 +24,7 @@ export interface VersionRow {
 }
 
 export const INDEX_TABLES = {
-  string: { table: 'idx_string', columns: ['param', 'value', 'exact'], types: ['text', 'text', 'text'] },
+  string: { table: 'idx_string', columns: ['param', 'value', 'exact', 'part'], types: ['text', 'text', 'text', 'text'] },
   token: { table: 'idx_token', columns: ['param', 'system', 'code', 'text'], types: ['text', 'text', 'text', 'text'] },
   reference: { table: 'idx_reference', columns: ['param', 'target_type', 'target_id', 'url'], types: ['text', 'text', 'text', 'text'] },
   date: { table: 'idx_date', columns: ['param', 'low', 'high'], types: ['text', 'timestamptz', 'timestamptz'] },
@@ -43,7 +43,7 @@ export const INDEX_KINDS = Object.keys(INDEX_TABLES) as IndexKind[];
 
 /** Field of each row type that feeds each column, in column order. */
 export const ROW_FIELDS: Record<IndexKind, string[]> = {
-  string: ['param', 'value', 'exact'],
+  string: ['param', 'value', 'exact', 'part'],
   token: ['param', 'system', 'code', 'text'],
   reference: ['param', 'targetType', 'targetId', 'url'],
   date: ['param', 'low', 'high'],

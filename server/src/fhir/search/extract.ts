@@ -13,9 +13,10 @@ import { extractCompositeRows } from './extract-composite.ts';
 import { compileSimplePath, type SimplePath } from './simple-path.ts';
 import { PHONETIC_PARAM, phoneticRows } from './phonetic.ts';
 import { positionRows } from './special.ts';
-import { stringCoverage } from './string-coverage.ts';
+import { isCoveredStringParam, stringCoverage } from './string-coverage.ts';
 
-export interface StringRow { param: string; value: string; exact: string }
+/** `part`: the HumanName/Address part a wide parameter's row came from, when a narrower parameter reads it. */
+export interface StringRow { param: string; value: string; exact: string; part?: string }
 export interface TokenRow { param: string; system: string | null; code: string | null; text: string | null }
 export interface ReferenceRow { param: string; targetType: string | null; targetId: string | null; url: string | null }
 export interface DateRow { param: string; low: string; high: string }
@@ -56,8 +57,8 @@ export interface IndexedParam {
   roots?: string[];
   /** The same expression as a direct JSON walk, when it is a plain path (see simple-path.ts). */
   simple?: SimplePath;
-  /** String parameters: parts of the values that narrower parameters index (string-coverage.ts). */
-  coveredParts?: Set<string>;
+  /** String parameters: parts whose rows are tagged for narrower parameters (string-coverage.ts). */
+  taggedParts?: Set<string>;
 }
 
 /** Top-level elements named as "Type.element" in an expression, if that is all it reads. */
@@ -92,6 +93,8 @@ export function indexedParams(resourceType: string): IndexedParam[] {
   if (!params) {
     params = Object.values(searchParametersOf(resourceType))
       .filter((p) => !COLUMN_PARAMS.has(p.code as string) && p.type !== 'composite' && p.type !== 'special' && p.expression)
+      // A narrow string parameter's values are the wide one's rows of its part.
+      .filter((p) => !(p.type === 'string' && isCoveredStringParam(resourceType, p.code as string)))
       .flatMap((p) => {
         try {
           const own = (p.expression as string).split('|').map((e) => e.trim()).filter((e) => e.replace(/^\(+/, '').startsWith(`${resourceType}.`)).join(' | ');
@@ -101,7 +104,7 @@ export function indexedParams(resourceType: string): IndexedParam[] {
             expression: getParsedExpressionForResourceType(resourceType, p.expression as string),
             roots: own ? rootsOf(resourceType, own) : undefined,
             simple: perType ? compileSimplePath(resourceType, perType) : undefined,
-            coveredParts: p.type === 'string' ? stringCoverage(resourceType).get(p.code as string)?.coveredParts : undefined,
+            taggedParts: p.type === 'string' ? stringCoverage(resourceType).taggedParts.get(p.code as string) : undefined,
           }];
         } catch {
           return []; // an expression the FHIRPath parser rejects cannot be indexed
@@ -124,7 +127,7 @@ export function extractIndexRows(resource: Resource, engineOnly = false): IndexR
   const rows = emptyIndexRows();
   const typed = [toTypedValue(resource)];
   const json = resource as unknown as Record<string, unknown>;
-  for (const { param: sp, expression, roots, simple, coveredParts } of indexedParams(resource.resourceType)) {
+  for (const { param: sp, expression, roots, simple, taggedParts } of indexedParams(resource.resourceType)) {
     if (roots && !hasAnyRoot(json, roots)) continue;
     let values: TypedValue[] | undefined = engineOnly ? undefined : simple?.(json);
     if (!values) {
@@ -135,7 +138,7 @@ export function extractIndexRows(resource: Resource, engineOnly = false): IndexR
         continue;
       }
     }
-    for (const v of values) addValue(rows, sp, v, coveredParts);
+    for (const v of values) addValue(rows, sp, v, taggedParts);
   }
   rows.composite = extractCompositeRows(resource, typed);
   addNarrative(rows, json);
@@ -144,15 +147,15 @@ export function extractIndexRows(resource: Resource, engineOnly = false): IndexR
   return dedupe(rows);
 }
 
-/** Adds the rows of one value; `coveredParts`: HumanName/Address parts to leave to other parameters. */
-export function addValue(rows: IndexRows, sp: SearchParameter, tv: TypedValue, coveredParts?: Set<string>): void {
+/** Adds the rows of one value; `taggedParts`: HumanName/Address parts whose rows name their part. */
+export function addValue(rows: IndexRows, sp: SearchParameter, tv: TypedValue, taggedParts?: Set<string>): void {
   const param = sp.code as string;
   const { type, value } = tv;
   if (value === undefined || value === null) return;
   switch (sp.type) {
     case 'string':
       if (param === PHONETIC_PARAM) rows.string.push(...phoneticRows(param, type, value));
-      else for (const s of stringsOf(type, value, coveredParts)) rows.string.push({ param, value: normalizeString(s), exact: s });
+      else addStrings(rows.string, param, type, value, taggedParts);
       break;
     case 'token':
       addTokens(rows.token, param, type, value);
@@ -176,19 +179,20 @@ export function addValue(rows: IndexRows, sp: SearchParameter, tv: TypedValue, c
   }
 }
 
-function stringsOf(type: string, value: any, covered?: Set<string>): string[] {
-  if (typeof value === 'string') return [value];
+function addStrings(out: StringRow[], param: string, type: string, value: any, taggedParts?: Set<string>): void {
   if (type === 'HumanName' || type === 'Address') {
-    const parts = type === 'HumanName' ? HUMAN_NAME_PARTS : ADDRESS_PARTS;
-    const out: string[] = [];
-    for (const part of parts) {
-      if (covered?.has(part)) continue;
+    for (const part of type === 'HumanName' ? HUMAN_NAME_PARTS : ADDRESS_PARTS) {
       const v = value[part];
-      if (Array.isArray(v)) out.push(...v.filter(isText));
-      else if (isText(v)) out.push(v);
+      const tag = taggedParts?.has(part) ? { part } : {};
+      for (const s of Array.isArray(v) ? v : [v]) if (isText(s)) out.push({ param, value: normalizeString(s), exact: s, ...tag });
     }
-    return out;
+    return;
   }
+  for (const s of stringsOf(type, value)) out.push({ param, value: normalizeString(s), exact: s });
+}
+
+function stringsOf(type: string, value: any): string[] {
+  if (typeof value === 'string') return [value];
   if (typeof value === 'object' && typeof value.text === 'string') return [value.text];
   return [];
 }

@@ -23,7 +23,7 @@ import type { ChainFilter, HasFilter, ParamFilter, SearchFilter } from './filter
 import type { SqlParams } from './sql-params.ts';
 import { PHONETIC_PARAM, phoneticQueryCodes } from './phonetic.ts';
 import { listSql, nearSql } from './special.ts';
-import { stringSearchParams } from './string-coverage.ts';
+import { stringRowsOf, type StringRows } from './string-coverage.ts';
 import { nearMatchSql } from './text.ts';
 
 /** State shared while one statement is built: its parameters, the policy, fresh alias numbers. */
@@ -90,34 +90,24 @@ export function filterSql(f: SearchFilter, types: string[], a: string, ctx: SqlC
 
 /** EXISTS over the index rows of parameter `code` belonging to resource alias `a`. */
 export function indexExists(table: string, code: string, types: string[], a: string, ctx: SqlContext, cond: (col: Col) => string): string {
-  if (table === 'idx_string') {
-    const codes = new Set(types.flatMap((t) => stringSearchParams(t, code)));
-    if (codes.size > 1) return stringUnionExists(code, types, a, ctx, cond);
-  }
   const x = newAlias(ctx, 'x');
   const owner = types.length === 1 ? `${x}.res_type = ${ctx.params.add(types[0])}` : `${x}.res_type = ${a}.type`;
+  const rows = table === 'idx_string' ? stringRowsSql(code, types, x, ctx) : `${x}.param = ${ctx.params.add(code)}`;
   const c = cond((name) => `${x}.${name}`);
-  return `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${owner} AND ${x}.res_id = ${a}.id AND ${x}.param = ${ctx.params.add(code)}${c === 'true' ? '' : ` AND ${c}`})`;
+  return `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${owner} AND ${x}.res_id = ${a}.id AND ${rows}${c === 'true' ? '' : ` AND ${c}`})`;
 }
 
 /**
- * EXISTS over the rows of a string parameter that reads narrower parameters' rows too (see
- * string-coverage.ts): one branch per parameter code, each an equality on `param` so that every
- * branch is an index range scan whatever the planner's statistics say (`param = ANY(…)` was
- * planned as a scan of every row of the type on tables not yet analysed, as PGlite's never are).
+ * The idx_string rows of parameter `code` (alias `x`): its own, or, for a narrow parameter such as
+ * `family`, the wide parameter's rows of its part (see string-coverage.ts). Always an equality on
+ * `param`, so the search stays one index range. Types that store it differently get a branch each.
  */
-function stringUnionExists(code: string, types: string[], a: string, ctx: SqlContext, cond: (col: Col) => string): string {
+export function stringRowsSql(code: string, types: string[], x: string, ctx: SqlContext): string {
   const p = ctx.params;
-  const typesByCode = new Map<string, string[]>();
-  for (const t of types) for (const c of stringSearchParams(t, code)) typesByCode.set(c, [...(typesByCode.get(c) ?? []), t]);
-  const branches = [...typesByCode].map(([c, owners]) => {
-    const x = newAlias(ctx, 'x');
-    const owner = owners.length === 1 ? `${x}.res_type = ${p.add(owners[0])}` : `${x}.res_type = ANY(${p.add(owners)}::text[])`;
-    const cc = cond((name) => `${x}.${name}`);
-    return `SELECT ${x}.res_type, ${x}.res_id FROM idx_string ${x} WHERE ${owner} AND ${x}.param = ${p.add(c)}${cc === 'true' ? '' : ` AND ${cc}`}`;
-  });
-  const u = newAlias(ctx, 'u');
-  return `EXISTS (SELECT 1 FROM (${branches.join(' UNION ALL ')}) ${u} WHERE ${u}.res_type = ${a}.type AND ${u}.res_id = ${a}.id)`;
+  const sql = ({ param, part }: StringRows) => (part ? `${x}.param = ${p.add(param)} AND ${x}.part = ${p.add(part)}` : `${x}.param = ${p.add(param)}`);
+  const each = types.map((t) => stringRowsOf(t, code));
+  if (each.every((r) => r.param === each[0].param && r.part === each[0].part)) return sql(each[0]);
+  return `(${types.map((t, i) => `(${x}.res_type = ${p.add(t)} AND ${sql(each[i])})`).join(' OR ')})`;
 }
 
 function paramSql(f: ParamFilter, types: string[], a: string, ctx: SqlContext): string {

@@ -9,9 +9,8 @@ import type { SearchParameter } from '@medplum/fhirtypes';
 import { badRequest } from '../outcomes.ts';
 import type { SearchRequest } from './parse.ts';
 import type { NearFilter, TextFilter } from './filter-types.ts';
-import type { SqlContext } from './filters.ts';
+import { stringRowsSql, type SqlContext } from './filters.ts';
 import { nearDistanceSql } from './special.ts';
-import { stringSearchParams } from './string-coverage.ts';
 import { nearRankSql } from './text.ts';
 
 export type KeyKind = 'text' | 'timestamptz' | 'numeric' | 'float8';
@@ -41,9 +40,8 @@ function paramKey(type: string, param: SearchParameter, descending: boolean, ctx
   if (!src) throw badRequest(`Cannot sort on "${param.code}"`);
   const column = descending ? src.desc : src.asc;
   const value = column.includes('x.') ? column : `x.${column}`;
-  // A string parameter's values may sit in narrower parameters' rows too (string-coverage.ts).
-  const codes = src.table === 'idx_string' ? stringSearchParams(type, param.code as string) : [param.code as string];
-  const rowsOfParam = codes.length === 1 ? `x.param = ${ctx.params.add(codes[0])}` : `x.param = ANY(${ctx.params.add(codes)}::text[])`;
+  // A narrow string parameter's values are a wider one's rows of its part (string-coverage.ts).
+  const rowsOfParam = src.table === 'idx_string' ? stringRowsSql(param.code as string, [type], 'x', ctx) : `x.param = ${ctx.params.add(param.code)}`;
   const expr = `(SELECT ${descending ? 'max' : 'min'}(${value}) FROM ${src.table} x WHERE x.res_type = r.type AND x.res_id = r.id AND ${rowsOfParam})`;
   return { expr, descending, kind: src.kind, nullable: true };
 }

@@ -1,8 +1,9 @@
+import fs from 'node:fs';
 import type { Patient } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadDefinitions } from '../definitions.ts';
+import { getResourceTypes, loadDefinitions } from '../definitions.ts';
 import { extractIndexRows } from './extract.ts';
-import { stringCoverage, stringSearchParams } from './string-coverage.ts';
+import { isCoveredStringParam, stringCoverage, stringRowsOf } from './string-coverage.ts';
 
 beforeAll(() => {
   loadDefinitions();
@@ -10,16 +11,17 @@ beforeAll(() => {
 
 describe('string parameters that overlap', () => {
   it('are found from the per-type expressions', () => {
-    expect(stringSearchParams('Patient', 'name')).toEqual(['name', 'family', 'given']);
-    expect([...(stringCoverage('Patient').get('name')?.coveredParts ?? [])].sort()).toEqual(['family', 'given']);
-    expect(stringSearchParams('Organization', 'address').sort()).toEqual(['address', 'address-city', 'address-country', 'address-postalcode', 'address-state']);
-    expect(stringSearchParams('Patient', 'family')).toEqual(['family']);
+    expect(stringRowsOf('Patient', 'family')).toEqual({ param: 'name', part: 'family' });
+    expect(stringRowsOf('Patient', 'given')).toEqual({ param: 'name', part: 'given' });
+    expect(stringRowsOf('Organization', 'address-postalcode')).toEqual({ param: 'address', part: 'postalCode' });
+    expect(stringRowsOf('Patient', 'name')).toEqual({ param: 'name' });
+    expect([...(stringCoverage('Patient').taggedParts.get('name') ?? [])].sort()).toEqual(['family', 'given']);
     // phonetic rows are sound codes: they neither cover nor stand in for text
-    expect(stringSearchParams('Patient', 'phonetic')).toEqual(['phonetic']);
-    expect(stringCoverage('Observation').size).toBe(0);
+    expect(stringRowsOf('Patient', 'phonetic')).toEqual({ param: 'phonetic' });
+    expect(isCoveredStringParam('Observation', 'code')).toBe(false);
   });
 
-  it('index each value once: the wide parameter keeps only the parts no narrower one has', () => {
+  it('index each value once, as a row of the wide parameter tagged with its part', () => {
     const patient: Patient = {
       resourceType: 'Patient',
       id: 'x',
@@ -27,12 +29,19 @@ describe('string parameters that overlap', () => {
       address: [{ line: ['1 Main St'], district: 'Eastern', city: 'Randwick', state: 'NSW', postalCode: '2031', country: 'AU' }],
     };
     const rows = extractIndexRows(patient).string.filter((r) => r.param !== 'phonetic');
-    const of = (param: string) => rows.filter((r) => r.param === param).map((r) => r.exact);
-    expect(of('name')).toEqual(['Dr Eve Smith', 'Dr']);
-    expect(of('family')).toEqual(['Smith']);
-    expect(of('given')).toEqual(['Eve']);
-    expect(of('address')).toEqual(['1 Main St', 'Eastern']);
-    expect(of('address-city')).toEqual(['Randwick']);
-    expect(of('address-postalcode')).toEqual(['2031']);
+    expect(rows.map((r) => `${r.param}.${r.part ?? '-'}=${r.exact}`).sort()).toEqual([
+      'name.-=Dr Eve Smith', 'name.family=Smith', 'name.given=Eve', 'name.-=Dr',
+      'address.-=1 Main St', 'address.city=Randwick', 'address.-=Eastern', 'address.state=NSW', 'address.postalCode=2031', 'address.country=AU',
+    ].sort());
+    expect(rows).toHaveLength(10);
+    expect(rows.some((r) => ['family', 'given', 'address-city'].includes(r.param))).toBe(false);
+  });
+
+  it('migration 071 converts exactly the overlaps the code finds', () => {
+    const sql = fs.readFileSync(new URL('../../db/migrations/071_string_parts.sql', import.meta.url), 'utf8');
+    const inMigration = [...sql.matchAll(/\('(\w+)', '([\w-]+)', '([\w-]+)', '(\w+)'\)/g)].map((m) => m.slice(1).join(' ')).sort();
+    const inCode = getResourceTypes().flatMap((t) => [...stringCoverage(t).rowsOf].map(([narrow, { param, part }]) => `${t} ${param} ${narrow} ${part}`)).sort();
+    expect(inMigration).toEqual(inCode);
+    expect(inCode.length).toBeGreaterThan(20);
   });
 });

@@ -2,10 +2,12 @@
  * String parameters that overlap: Patient `name` reads every part of a HumanName, while `family`
  * and `given` read two of those parts again (likewise `address` and `address-city`, `-state`,
  * `-postalcode`, `-country` on Address). Indexing each value once cuts a Patient's string rows by
- * about a third: the wide parameter stores only the parts no narrower parameter stores (name:
- * text, prefix, suffix), and a search on it reads its own rows together with the narrower
- * parameters' rows. The overlap is found from the per-type FHIRPath expressions (`Patient.name`
- * and `Patient.name.family`), so SearchParameters under profiles/ are covered the same way.
+ * about a third: only the wide parameter has rows, each tagged with the part it came from
+ * (idx_string.part: `family`, `city`...; null for parts no narrower parameter reads), and a
+ * search on a narrow parameter reads the wide parameter's rows of its part. Both kinds of search
+ * stay a single index range on (res_type, param, value). The overlap is found from the per-type
+ * FHIRPath expressions (`Patient.name` and `Patient.name.family`), so SearchParameters under
+ * profiles/ are covered the same way (after `npm run reindex`; migration 071 converts the R4 ones).
  */
 import { getExpressionForResourceType } from '@medplum/core';
 import { searchParametersOf } from '../definitions.ts';
@@ -14,20 +16,25 @@ import { PHONETIC_PARAM } from './phonetic.ts';
 /** The parts of HumanName and Address that string extraction reads (see extract.ts). */
 const PARTS = ['text', 'family', 'given', 'prefix', 'suffix', 'line', 'city', 'district', 'state', 'postalCode', 'country'];
 
-export interface StringCoverage {
-  /** Parts of this parameter's values that narrower parameters index instead. */
-  coveredParts: Set<string>;
-  /** This parameter and the narrower ones: a search on it reads rows of all of them. */
-  params: string[];
+/** Where a string parameter's rows are: under its own code, or a wider parameter's with a part. */
+export interface StringRows {
+  param: string;
+  part?: string;
 }
 
-const cache = new Map<string, Map<string, StringCoverage>>();
+interface TypeCoverage {
+  /** Wide parameter → the parts its rows are tagged with (the narrow parameters' parts). */
+  taggedParts: Map<string, Set<string>>;
+  /** Narrow parameter → the wide parameter and part whose rows it reads. */
+  rowsOf: Map<string, Required<StringRows>>;
+}
 
-/** Per string parameter code of `type`, its coverage (only parameters that have some). */
-export function stringCoverage(type: string): Map<string, StringCoverage> {
-  let byCode = cache.get(type);
-  if (byCode) return byCode;
-  byCode = new Map();
+const cache = new Map<string, TypeCoverage>();
+
+export function stringCoverage(type: string): TypeCoverage {
+  let coverage = cache.get(type);
+  if (coverage) return coverage;
+  coverage = { taggedParts: new Map(), rowsOf: new Map() };
   const expressions = new Map<string, string>();
   for (const p of Object.values(searchParametersOf(type))) {
     // phonetic rows hold sound codes, not the text: they neither cover nor are covered.
@@ -36,20 +43,27 @@ export function stringCoverage(type: string): Map<string, StringCoverage> {
     if (own && /^[A-Za-z]+(\.[A-Za-z]+)+$/.test(own)) expressions.set(p.code as string, own);
   }
   for (const [code, expression] of expressions) {
-    const coverage: StringCoverage = { coveredParts: new Set(), params: [code] };
-    for (const [other, otherExpression] of expressions) {
-      const part = PARTS.find((x) => otherExpression === `${expression}.${x}`);
-      if (other === code || !part) continue;
-      coverage.coveredParts.add(part);
-      coverage.params.push(other);
+    for (const [narrow, narrowExpression] of expressions) {
+      const part = PARTS.find((x) => narrowExpression === `${expression}.${x}`);
+      if (narrow === code || !part || coverage.rowsOf.has(narrow)) continue;
+      coverage.rowsOf.set(narrow, { param: code, part });
+      coverage.taggedParts.set(code, (coverage.taggedParts.get(code) ?? new Set()).add(part));
     }
-    if (coverage.coveredParts.size) byCode.set(code, coverage);
   }
-  cache.set(type, byCode);
-  return byCode;
+  // A wide parameter that is itself narrow to another would chain; R4 has none, so refuse it.
+  for (const wide of coverage.taggedParts.keys()) {
+    if (coverage.rowsOf.has(wide)) throw new Error(`${type}.${wide} both covers and is covered by other string parameters`);
+  }
+  cache.set(type, coverage);
+  return coverage;
 }
 
-/** The parameter codes whose index rows a search on string parameter `code` of `type` reads. */
-export function stringSearchParams(type: string, code: string): string[] {
-  return stringCoverage(type).get(code)?.params ?? [code];
+/** The rows a search on string parameter `code` of `type` reads. */
+export function stringRowsOf(type: string, code: string): StringRows {
+  return stringCoverage(type).rowsOf.get(code) ?? { param: code };
+}
+
+/** Whether `code` of `type` has no rows of its own (a wider parameter's rows stand for it). */
+export function isCoveredStringParam(type: string, code: string): boolean {
+  return stringCoverage(type).rowsOf.has(code);
 }
