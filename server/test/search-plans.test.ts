@@ -121,8 +121,8 @@ describe('before the first ANALYZE (PGlite never runs one)', () => {
     await fresh?.close();
   });
 
-  it('a search on name or address reads each parameter\'s rows through the index, by param and value', async () => {
-    for (const path of ['Patient?name=Jackson', 'Patient?address=randw', 'Practitioner?name=jack', 'Patient?name:missing=true']) {
+  it('string searches (wide or narrow parameters) read their rows through the index, by param and value', async () => {
+    for (const path of ['Patient?name=Jackson', 'Patient?address=randw', 'Practitioner?name=jack', 'Patient?name:missing=true', 'Patient?family=jack', 'Patient?address-city=randw']) {
       const { type, query } = parse(path);
       const page = pageSql(parseSearch(type, query), allowAll);
       const { rows } = await fresh.db.query<Record<string, unknown>>(`EXPLAIN (FORMAT JSON) ${page.sql}`, page.params);
