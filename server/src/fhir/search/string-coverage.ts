@@ -10,11 +10,25 @@
  * profiles/ are covered the same way (after `npm run reindex`; migration 071 converts the R4 ones).
  */
 import { getExpressionForResourceType } from '@medplum/core';
-import { searchParametersOf } from '../definitions.ts';
+import { elementDefinition, searchParametersOf } from '../definitions.ts';
 import { PHONETIC_PARAM } from './phonetic.ts';
 
 /** The parts of HumanName and Address that string extraction reads (see extract.ts). */
-const PARTS = ['text', 'family', 'given', 'prefix', 'suffix', 'line', 'city', 'district', 'state', 'postalCode', 'country'];
+const PARTS_BY_DATATYPE: Record<string, string[]> = {
+  HumanName: ['text', 'family', 'given', 'prefix', 'suffix'],
+  Address: ['text', 'line', 'city', 'district', 'state', 'postalCode', 'country'],
+};
+
+/** The datatype a plain path such as "InsurancePlan.contact.address" ends in (one type only). */
+function datatypeOf(expression: string): string | undefined {
+  const [type, ...path] = expression.split('.');
+  let current: string | undefined = type;
+  for (const property of path) {
+    const types: { code: string }[] | undefined = current ? elementDefinition(current, property)?.type : undefined;
+    current = types?.length === 1 ? types[0].code : undefined;
+  }
+  return current;
+}
 
 /** Where a string parameter's rows are: under its own code, or a wider parameter's with a part. */
 export interface StringRows {
@@ -43,8 +57,10 @@ export function stringCoverage(type: string): TypeCoverage {
     if (own && /^[A-Za-z]+(\.[A-Za-z]+)+$/.test(own)) expressions.set(p.code as string, own);
   }
   for (const [code, expression] of expressions) {
+    const parts = PARTS_BY_DATATYPE[datatypeOf(expression) ?? ''];
+    if (!parts) continue;
     for (const [narrow, narrowExpression] of expressions) {
-      const part = PARTS.find((x) => narrowExpression === `${expression}.${x}`);
+      const part = parts.find((x) => narrowExpression === `${expression}.${x}`);
       if (narrow === code || !part || coverage.rowsOf.has(narrow)) continue;
       coverage.rowsOf.set(narrow, { param: code, part });
       coverage.taggedParts.set(code, (coverage.taggedParts.get(code) ?? new Set()).add(part));
