@@ -181,6 +181,10 @@ describe('sorting on a parameter whose values other parameters index', () => {
     expect(ids(await search(server, 'Patient?_sort=name'))).toEqual(['eve', 'severine', 'evelyn', 'noname'].map((k) => r[k].id));
     expect(ids(await search(server, 'Patient?_sort=-name'))).toEqual(['evelyn', 'severine', 'eve', 'noname'].map((k) => r[k].id));
   });
+
+  it('_sort=given reads only the given-name rows', async () => {
+    expect(ids(await search(server, 'Patient?_sort=given'))).toEqual(['eve', 'evelyn', 'severine', 'noname'].map((k) => r[k].id));
+  });
 });
 
 describe('near (Location.position)', () => {
