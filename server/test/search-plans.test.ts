@@ -29,23 +29,25 @@ interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Index Name'?: string;
+  'Index Cond'?: string;
   Plans?: PlanNode[];
 }
 
-function seqScans(node: PlanNode, out: string[] = []): string[] {
-  if (node['Node Type'] === 'Seq Scan' && node['Relation Name']) out.push(node['Relation Name']);
-  for (const child of node.Plans ?? []) seqScans(child, out);
-  return out;
+/** Every node of a plan, the root first. */
+function nodesOf(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 }
 
-function indexes(node: PlanNode, out: Set<string> = new Set()): Set<string> {
-  if (node['Index Name']) out.add(node['Index Name']);
-  for (const child of node.Plans ?? []) indexes(child, out);
-  return out;
+function seqScans(node: PlanNode): string[] {
+  return nodesOf(node).flatMap((n) => (n['Node Type'] === 'Seq Scan' && n['Relation Name'] ? [n['Relation Name']] : []));
 }
 
-async function plan(sql: string, params: unknown[]): Promise<PlanNode> {
-  const { rows } = await database.db.query<Record<string, unknown>>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+function indexes(node: PlanNode): Set<string> {
+  return new Set(nodesOf(node).flatMap((n) => (n['Index Name'] ? [n['Index Name']] : [])));
+}
+
+async function plan(sql: string, params: unknown[], db = database.db): Promise<PlanNode> {
+  const { rows } = await db.query<Record<string, unknown>>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
   let json = Object.values(rows[0])[0];
   if (typeof json === 'string') json = JSON.parse(json);
   return (json as { Plan: PlanNode }[])[0].Plan;
@@ -101,16 +103,6 @@ describe('target queries use indexes', () => {
   });
 });
 
-interface IndexNode extends PlanNode {
-  'Index Cond'?: string;
-}
-
-function idxStringScans(node: IndexNode, out: IndexNode[] = []): IndexNode[] {
-  if (node['Relation Name'] === 'idx_string') out.push(node);
-  for (const child of node.Plans ?? []) idxStringScans(child as IndexNode, out);
-  return out;
-}
-
 describe('before the first ANALYZE (PGlite never runs one)', () => {
   let fresh: TestDatabase;
   beforeAll(async () => {
@@ -125,10 +117,7 @@ describe('before the first ANALYZE (PGlite never runs one)', () => {
     for (const path of ['Patient?name=Jackson', 'Patient?address=randw', 'Practitioner?name=jack', 'Patient?name:missing=true', 'Patient?family=jack', 'Patient?address-city=randw']) {
       const { type, query } = parse(path);
       const page = pageSql(parseSearch(type, query), allowAll);
-      const { rows } = await fresh.db.query<Record<string, unknown>>(`EXPLAIN (FORMAT JSON) ${page.sql}`, page.params);
-      let json = Object.values(rows[0])[0];
-      if (typeof json === 'string') json = JSON.parse(json);
-      const scans = idxStringScans((json as { Plan: IndexNode }[])[0].Plan);
+      const scans = nodesOf(await plan(page.sql, page.params, fresh.db)).filter((n) => n['Relation Name'] === 'idx_string');
       expect(scans.length, path).toBeGreaterThan(0);
       for (const scan of scans) expect(scan['Index Cond'] ?? '', `${path}: ${scan['Node Type']}`).toMatch(/param = /);
     }

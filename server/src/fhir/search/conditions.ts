@@ -5,7 +5,7 @@
  */
 import { dateRange } from '../dates.ts';
 import { badRequest } from '../outcomes.ts';
-import { parseLocalReference } from '../references.ts';
+import { ID_RE, parseLocalReference } from '../references.ts';
 import { normalizeString } from './normalize.ts';
 import type { SqlParams } from './sql-params.ts';
 
@@ -73,7 +73,7 @@ export function referenceCondition(value: string, typeModifier: string | undefin
     if (typeModifier && typeModifier !== local.type) return 'false';
     return `(${col('target_type')} = ${params.add(local.type)} AND ${col('target_id')} = ${params.add(local.id)})`;
   }
-  if (/^[A-Za-z0-9\-.]{1,64}$/.test(value)) {
+  if (ID_RE.test(value)) {
     // A bare id: any target type, or the one named by the :Type modifier.
     if (typeModifier) return `(${col('target_type')} = ${params.add(typeModifier)} AND ${col('target_id')} = ${params.add(value)})`;
     return `${col('target_id')} = ${params.add(value)}`;

@@ -9,6 +9,7 @@
  *   candidates before the exact distance is computed. Without `_sort`, nearest first.
  */
 import { badRequest } from '../outcomes.ts';
+import { ID_RE } from '../references.ts';
 import type { ListFilter, NearFilter, NearPoint } from './filter-types.ts';
 import { newAlias, resourceSql, type SqlContext } from './filters.ts';
 import type { NumberRow } from './extract.ts';
@@ -48,7 +49,7 @@ export function parseListFilter(key: string, modifier: string | undefined, value
   if (!listIds.length) throw badRequest('_list needs the id of a List');
   for (const id of listIds) {
     if (id.startsWith('$')) throw badRequest(`Functional lists such as "${id}" are not supported; name a List by its id`);
-    if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw badRequest(`"${id}" is not a List id`);
+    if (!ID_RE.test(id)) throw badRequest(`"${id}" is not a List id`);
   }
   return { kind: 'list', key, listIds };
 }
