@@ -18,6 +18,7 @@ import { FhirRouter } from './fhir/router.ts';
 import { contextOf, fhirRoutes } from './fhir/routes.ts';
 import { log } from './log.ts';
 import { twilioStatusRoutes } from './notify/status-callback.ts';
+import { appsRouter } from './apps.ts';
 import { createAuthServer, type AuthServer } from './oauth/server.ts';
 import { createCare, type Care } from './care/middleware.ts';
 import { VERSION } from './version.ts';
@@ -120,6 +121,9 @@ export function createApp(config: Config, db: Database): App {
 
   // Twilio SMS status callbacks (signature-checked; see notify/status-callback.ts).
   app.use(twilioStatusRoutes(config, db));
+
+  // The SMART apps (booking, charting, analytics), served from the same origin as the API.
+  app.use('/apps', appsRouter());
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new OperationOutcomeError(outcome('error', 'not-found', `Unknown path ${req.path}`), 404));
