@@ -1,0 +1,166 @@
+/**
+ * The charting app (apps/charting) in headless Chromium against the real server, writing: a GP
+ * opens a booked patient's chart from their appointments and adds a note, a diagnosis and a
+ * prescription (stored with the GP as author, for that visit, audited); the server's refusal to
+ * change another provider's note, or to write once the patient cancelled, is shown as it says
+ * it, and nothing changes. (Lists and access: apps-charting-lists.test.ts.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Condition, DocumentReference, Encounter, MedicationRequest } from '@medplum/fhirtypes';
+import type { Browser } from 'playwright-core';
+import { startTestServer, type TestServer } from './server.ts';
+import { createResource, createUser } from './auth-helpers.ts';
+import { book, cancel, writeAs } from './care-helpers.ts';
+import { assertAppsBuilt, hasChromium, launchChromium, openAppSignedIn } from './apps-browser.ts';
+import { T, auditedActions, bookWith, gpWithPatient, noteBy, openChartFromAppointments, outcomeText, patientNamed, storedFor, textOf } from './apps-charting-fixtures.ts';
+
+let server: TestServer;
+let browser: Browser;
+beforeAll(async () => {
+  if (!hasChromium) return;
+  assertAppsBuilt(['charting']);
+  server = await startTestServer({ AUTH_REQUIRED: 'on' });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe.skipIf(!hasChromium)('charting app: writing to a chart', () => {
+  it('opens a booked patient from the appointments, adds a note, a diagnosis and a prescription in the GP\'s name', async () => {
+    const { gp, patient, visit, page, errors } = await gpWithPatient(server, browser, 'Tony Rivers');
+    await openChartFromAppointments(page, 'Tony Rivers');
+    await expect(page.getByRole('note').textContent(T)).resolves.toContain('Charting the visit of');
+
+    const notes = page.getByRole('region', { name: 'Visit notes' });
+    await notes.getByText('No notes yet.').waitFor(T);
+    await notes.getByLabel('New visit note').fill('Cough for two weeks, chest clear. Review in 7 days.');
+    await notes.getByRole('button', { name: 'Add note' }).click();
+    const added = notes.getByRole('article', { name: /^Note by Dr Tony Rivers GP on / });
+    await expect(added.textContent(T)).resolves.toContain('Cough for two weeks, chest clear. Review in 7 days.');
+
+    const diagnoses = page.getByRole('region', { name: 'Diagnoses' });
+    await diagnoses.getByLabel('Diagnosis').fill('Acute bronchitis');
+    await diagnoses.getByRole('button', { name: 'Record diagnosis' }).click();
+    await diagnoses.getByRole('cell', { name: 'Acute bronchitis' }).waitFor(T);
+
+    const medications = page.getByRole('region', { name: 'Medications' });
+    await medications.getByLabel('Medication').fill('Amoxicillin 500 mg');
+    await medications.getByLabel('Dosage instructions').fill('One capsule three times a day for 5 days');
+    await medications.getByRole('button', { name: 'Prescribe' }).click();
+    await medications.getByRole('cell', { name: 'Amoxicillin 500 mg' }).waitFor(T);
+
+    // The server holds them about this patient, written by the GP.
+    const [note, ...moreNotes] = await storedFor<DocumentReference>(server, 'DocumentReference', patient.fhirUser);
+    expect(moreNotes).toEqual([]);
+    expect(note.author).toBe(gp.fhirUser);
+    expect(textOf(note.resource)).toBe('Cough for two weeks, chest clear. Review in 7 days.');
+    expect(note.resource.author).toEqual([{ reference: gp.fhirUser }]);
+    const [condition, ...moreConditions] = await storedFor<Condition>(server, 'Condition', patient.fhirUser);
+    expect(moreConditions).toEqual([]);
+    expect(condition).toMatchObject({ author: gp.fhirUser, resource: { code: { text: 'Acute bronchitis' }, recorder: { reference: gp.fhirUser } } });
+    const [prescription] = await storedFor<MedicationRequest>(server, 'MedicationRequest', patient.fhirUser);
+    expect(prescription).toMatchObject({
+      author: gp.fhirUser,
+      resource: { medicationCodeableConcept: { text: 'Amoxicillin 500 mg' }, requester: { reference: gp.fhirUser }, subject: { reference: patient.fhirUser } },
+    });
+    // All three belong to the visit: one Encounter for the booked appointment, started by the GP.
+    const [encounter, ...moreEncounters] = await storedFor<Encounter>(server, 'Encounter', patient.fhirUser);
+    expect(moreEncounters).toEqual([]);
+    expect(encounter).toMatchObject({ author: gp.fhirUser, resource: { appointment: [{ reference: `Appointment/${visit.id}` }] } });
+    const ofVisit = { reference: `Encounter/${encounter.resource.id}` };
+    expect(note.resource.context?.encounter).toEqual([ofVisit]);
+    expect(condition.resource.encounter).toEqual(ofVisit);
+    expect(prescription.resource.encounter).toEqual(ofVisit);
+    // Each access was audited in the GP's name: the chart read, and the note's creation.
+    expect(await auditedActions(server, gp.fhirUser, patient.fhirUser, ['R'])).toContain('R');
+    expect(await auditedActions(server, gp.fhirUser, `DocumentReference/${note.resource.id}`, ['C'])).toContain('C');
+    expect(errors).toEqual([]);
+  });
+
+  it('edits the GP\'s own note, but shows the server\'s 403 for another provider\'s note and changes nothing', async () => {
+    const gp = await createUser(server, 'gp', { name: 'Dr Jack Turner' });
+    const radiographer = await createUser(server, 'radiographer', { name: 'Rita Scanlon' });
+    const patient = await patientNamed(server, 'Tony Okafor');
+    await bookWith(server, patient, gp);
+    await bookWith(server, patient, radiographer);
+    const own = await noteBy(server, gp, patient, 'First visit: headaches.');
+    const theirs = await noteBy(server, radiographer, patient, 'Scan showed a 1 cm lesion; biopsy recommended.');
+    // A report the patient uploaded is a document, not a visit note.
+    await writeAs(server, patient.fhirUser, {
+      resourceType: 'DocumentReference', status: 'current', description: 'Blood test results', subject: { reference: patient.fhirUser },
+      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('Haemoglobin 135 g/L').toString('base64') } }],
+    } as DocumentReference);
+    const { page, errors } = await openAppSignedIn(browser, server, 'charting', gp);
+    await openChartFromAppointments(page, 'Tony Okafor');
+    const notes = page.getByRole('region', { name: 'Visit notes' });
+    const report = page.getByRole('region', { name: 'Documents' }).getByRole('article', { name: 'Document Blood test results' });
+    await expect(report.textContent(T)).resolves.toContain('Haemoglobin 135 g/L');
+    await expect(notes.getByRole('article').count()).resolves.toBe(2);
+
+    // The GP's own note changes.
+    // Cards are found by their author (their text turns into the editor's value while editing).
+    const ownCard = notes.getByRole('article', { name: /^Note by Dr Jack Turner on / });
+    await expect(ownCard.textContent(T)).resolves.toContain('First visit: headaches.');
+    await ownCard.getByRole('button', { name: 'Edit note' }).click(T);
+    await ownCard.getByLabel('Note text').fill('First visit: headaches, worse in the morning.');
+    await ownCard.getByRole('button', { name: 'Save changes' }).click();
+    await ownCard.getByText('First visit: headaches, worse in the morning.').waitFor(T);
+
+    // The radiographer's note is refused by the server, in its words.
+    const theirCard = notes.getByRole('article', { name: /^Note by Rita Scanlon on / });
+    await expect(theirCard.textContent()).resolves.toContain('Scan showed a 1 cm lesion');
+    await theirCard.getByRole('button', { name: 'Edit note' }).click(T);
+    await theirCard.getByLabel('Note text').fill('Nothing to see here.');
+    const answer = page.waitForResponse((r) => r.request().method() === 'PUT' && r.url() === `${server.fhir}/DocumentReference/${theirs.id}`);
+    await theirCard.getByRole('button', { name: 'Save changes' }).click();
+    const response = await answer;
+    expect(response.status()).toBe(403);
+    const said = outcomeText(await response.json());
+    expect(said).not.toBe('');
+    await expect(theirCard.getByRole('alert').filter({ hasText: 'The note was not changed' }).textContent(T)).resolves.toContain(said);
+
+    const stored = new Map((await storedFor<DocumentReference>(server, 'DocumentReference', patient.fhirUser)).map((n) => [n.resource.id, n]));
+    expect(stored.get(theirs.id)).toMatchObject({ author: radiographer.fhirUser, versions: 1 });
+    expect(textOf(stored.get(theirs.id)!.resource)).toBe('Scan showed a 1 cm lesion; biopsy recommended.');
+    expect(stored.get(own.id)).toMatchObject({ author: gp.fhirUser, versions: 2 });
+    expect(textOf(stored.get(own.id)!.resource)).toBe('First visit: headaches, worse in the morning.');
+    expect(errors).toEqual([`403 PUT ${server.fhir}/DocumentReference/${theirs.id}`]);
+  });
+
+  it('shows the server\'s refusal once the patient cancelled meanwhile, and records nothing more', async () => {
+    const gp = await createUser(server, 'gp', { name: 'Dr Sam Ito' });
+    const patient = await patientNamed(server, 'Nora Quinn');
+    const visit = await book(server, patient.fhirUser, gp.fhirUser);
+    // Reception checked her in: the visit's Encounter exists already, and the diagnosis joins it.
+    const checkIn = await createResource(server, {
+      resourceType: 'Encounter', status: 'arrived', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+      subject: { reference: patient.fhirUser }, appointment: [{ reference: `Appointment/${visit.id}` }],
+    } as Encounter);
+    const { page, errors } = await openAppSignedIn(browser, server, 'charting', gp);
+    await openChartFromAppointments(page, 'Nora Quinn');
+
+    const diagnoses = page.getByRole('region', { name: 'Diagnoses' });
+    await diagnoses.getByLabel('Diagnosis').fill('Tension headache');
+    await diagnoses.getByRole('button', { name: 'Record diagnosis' }).click();
+    await diagnoses.getByRole('cell', { name: 'Tension headache' }).waitFor(T);
+
+    // The only appointment is cancelled: the GP's access to the history ends now.
+    await cancel(server, visit);
+    await diagnoses.getByLabel('Diagnosis').fill('Migraine');
+    const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${server.fhir}/Condition`);
+    await diagnoses.getByRole('button', { name: 'Record diagnosis' }).click();
+    const response = await answer;
+    expect([403, 404]).toContain(response.status());
+    const said = outcomeText(await response.json());
+    expect(said).not.toBe('');
+    await expect(diagnoses.getByRole('alert').filter({ hasText: 'The diagnosis was not recorded' }).textContent(T)).resolves.toContain(said);
+    await expect(diagnoses.getByRole('cell', { name: 'Migraine' }).count()).resolves.toBe(0);
+    const conditions = await storedFor<Condition>(server, 'Condition', patient.fhirUser);
+    expect(conditions.map((c) => c.resource.code?.text)).toEqual(['Tension headache']);
+    expect(conditions[0].resource.encounter).toEqual({ reference: `Encounter/${checkIn.id}` });
+    expect((await storedFor(server, 'Encounter', patient.fhirUser)).length).toBe(1);
+    expect(errors).toEqual([`${response.status()} POST ${server.fhir}/Condition`]);
+  });
+});
