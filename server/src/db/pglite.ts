@@ -3,6 +3,7 @@
  * processes at once (a committed write can be lost silently), so the directory is held by an
  * exclusive lock for as long as the database is open.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -33,9 +34,23 @@ function wrap(db: PGliteLike): Queryable {
   };
 }
 
+/** The transaction a piece of work runs in, while it is open. */
+interface OpenTransaction {
+  tx: Queryable;
+  open: boolean;
+}
+
 export class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
   private readonly direct: Queryable;
+  /*
+   * PGlite has one connection: while a transaction is open, every other statement waits for it to
+   * end. A statement sent to the database (not the transaction) by the transaction's own work —
+   * e.g. the signing-key cache reloading while the token endpoint's transaction is open — would
+   * wait for itself forever. So statements and transactions started from inside an open
+   * transaction's async context join it (on PostgreSQL they would take another connection).
+   */
+  private readonly current = new AsyncLocalStorage<OpenTransaction>();
 
   private readonly db: PGlite;
   private readonly releaseLock: (() => Promise<void>) | undefined;
@@ -68,17 +83,33 @@ export class PgliteDatabase implements Database {
     }
   }
 
+  /** Where a statement goes: the open transaction it was issued from, else the database. */
+  private target(): Queryable {
+    const open = this.current.getStore();
+    return open?.open ? open.tx : this.direct;
+  }
+
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
-    return this.direct.query<T>(sql, params);
+    return this.target().query<T>(sql, params);
   }
 
   exec(sql: string): Promise<void> {
-    return this.direct.exec(sql);
+    return this.target().exec(sql);
   }
 
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    // PGlite has one connection; its transaction() queues other statements until this one ends.
-    return this.db.transaction((tx) => work(wrap(tx)));
+    const outer = this.current.getStore();
+    if (outer?.open) return work(outer.tx);
+    // PGlite's transaction() queues other statements until this one ends.
+    return this.db.transaction(async (raw) => {
+      const open: OpenTransaction = { tx: wrap(raw), open: true };
+      try {
+        return await this.current.run(open, () => work(open.tx));
+      } finally {
+        // Work that outlives the transaction (a timer it started) goes to the database again.
+        open.open = false;
+      }
+    });
   }
 
   async close(): Promise<void> {
