@@ -2,8 +2,8 @@
  * Small display helpers. Times are shown in the patient's own time zone, as 24-hour "HH:MM",
  * built by hand so that the text does not depend on the browser's locale.
  */
-import { formatHumanName, normalizeErrorString } from '@medplum/core';
-import type { CodeableConcept, HumanName, OperationOutcome } from '@medplum/fhirtypes';
+import { formatHumanName } from '@medplum/core';
+import type { CodeableConcept, HumanName } from '@medplum/fhirtypes';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -36,14 +36,4 @@ export function dateAndTime(iso: string | undefined): string {
 /** The text of a CodeableConcept list (e.g. a role's specialty). */
 export function conceptText(concepts: CodeableConcept[] | undefined): string {
   return (concepts ?? []).map((c) => c.text || c.coding?.[0]?.display || c.coding?.[0]?.code).filter(Boolean).join(', ');
-}
-
-/**
- * What the server said when it refused a request: the OperationOutcome's text when there is one
- * (MedplumClient throws an OperationOutcomeError carrying it), else the error's own message.
- */
-export function serverMessage(error: unknown): string {
-  const outcome = (error as { outcome?: OperationOutcome }).outcome;
-  const texts = (outcome?.issue ?? []).map((i) => i.details?.text || i.diagnostics).filter(Boolean);
-  return texts.length ? texts.join('; ') : normalizeErrorString(error);
 }

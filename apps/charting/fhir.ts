@@ -1,9 +1,9 @@
 /**
- * Small FHIR helpers for the charting screens: display names, the server's words when it
- * refuses a request, and a loader hook for searches that can be re-run after a write.
+ * Small FHIR helpers for the charting screens: display names, and a loader hook for searches
+ * that can be re-run after a write (a refusal comes back in the server's own words).
  */
-import { normalizeErrorString } from '@medplum/core';
-import type { HumanName, OperationOutcome } from '@medplum/fhirtypes';
+import type { HumanName } from '@medplum/fhirtypes';
+import { serverMessage } from '../shared/server-message.ts';
 import { useCallback, useEffect, useState } from 'react';
 
 /** "Jane Citizen" from a resource's first name (its text, else given + family). */
@@ -11,16 +11,6 @@ export function displayName(names: HumanName[] | undefined): string {
   const name = names?.[0];
   if (!name) return 'Unnamed';
   return name.text || [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ') || 'Unnamed';
-}
-
-/**
- * What the server said when it refused a request: MedplumClient throws an OperationOutcomeError
- * carrying the server's OperationOutcome, whose issue texts we show as they are.
- */
-export function serverMessage(error: unknown): string {
-  const outcome = (error as { outcome?: OperationOutcome }).outcome;
-  const texts = (outcome?.issue ?? []).map((i) => i.details?.text ?? i.diagnostics).filter((t): t is string => !!t);
-  return texts.length ? texts.join('; ') : normalizeErrorString(error);
 }
 
 export interface Loaded<T> {

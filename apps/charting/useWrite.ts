@@ -1,6 +1,6 @@
 /** Runs a write and keeps the server's refusal message (never pretends success). */
 import { useState } from 'react';
-import { serverMessage } from './fhir.ts';
+import { serverMessage } from '../shared/server-message.ts';
 
 export function useWrite() {
   const [busy, setBusy] = useState(false);

@@ -88,6 +88,34 @@ describe.skipIf(!hasChromium)('booking app', () => {
     expect(errors).toEqual([]);
   });
 
+  it('never lists (or books) an earlier day\'s times when that day\'s answer arrives after the day changed', async () => {
+    const { user, page, errors } = await signIn();
+    const slot = await freeSlotAfter(server, centre.gpRole, 6);
+    await openProvider(page, { profession: 'GP', centre: 'bondi' }, centre.gpName);
+    await page.getByRole('group', { name: 'Free times' }).or(page.getByText('No free times on this day.')).first().waitFor(T);
+    // The next slot search (the day before the slot's: the same clock times) answers late.
+    let delayed: Promise<void> | undefined;
+    await page.route('**/fhir/Slot?**', async (route) => {
+      if (delayed) return route.continue();
+      delayed = new Promise((resolve) => setTimeout(resolve, 1_500)).then(() => route.continue());
+      await delayed;
+    });
+    const dayBefore = localDayAndTime(new Date(Date.parse(slot.start) - 86_400_000).toISOString()).day;
+    await page.getByLabel('Day').fill(dayBefore);
+    await expect.poll(() => delayed !== undefined).toBe(true);
+    const { day, time } = localDayAndTime(slot.start);
+    await page.getByLabel('Day').fill(day);
+    await page.getByRole('group', { name: 'Free times' }).getByRole('button', { name: time, exact: true }).waitFor(T);
+    await delayed;
+    await page.waitForTimeout(300); // let the late answer reach the page
+    await page.getByRole('group', { name: 'Free times' }).getByRole('button', { name: time, exact: true }).click(T);
+    await page.getByRole('button', { name: `Book ${time}` }).click();
+    await page.getByRole('status').filter({ hasText: 'Appointment booked' }).waitFor(T);
+    const [appointment] = await appointmentsOf(server, user.fhirUser);
+    expect(appointment.slot?.[0]?.reference).toBe(`Slot/${slot.id}`);
+    expect(errors).toEqual([]);
+  });
+
   it('shows the server\'s conflict message when another patient took the slot meanwhile, and books nothing', async () => {
     const { user, page, errors } = await signIn();
     const slot = await freeSlotAfter(server, centre.gpRole, 3);

@@ -31,7 +31,7 @@ describe.skipIf(!hasChromium)('charting app: writing to a chart', () => {
   it('opens a booked patient from the appointments, adds a note, a diagnosis and a prescription in the GP\'s name', async () => {
     const { gp, patient, visit, page, errors } = await gpWithPatient(server, browser, 'Tony Rivers');
     await openChartFromAppointments(page, 'Tony Rivers');
-    await expect(page.getByRole('note').textContent(T)).resolves.toContain('Charting the visit of');
+    await expect(page.getByRole('note').filter({ hasText: 'Charting the visit of' }).waitFor(T)).resolves.toBeUndefined();
 
     const notes = page.getByRole('region', { name: 'Visit notes' });
     await notes.getByText('No notes yet.').waitFor(T);
@@ -97,7 +97,7 @@ describe.skipIf(!hasChromium)('charting app: writing to a chart', () => {
     const notes = page.getByRole('region', { name: 'Visit notes' });
     const report = page.getByRole('region', { name: 'Documents' }).getByRole('article', { name: 'Document Blood test results' });
     await expect(report.textContent(T)).resolves.toContain('Haemoglobin 135 g/L');
-    await expect(notes.getByRole('article').count()).resolves.toBe(2);
+    await expect.poll(() => notes.getByRole('article').count(), T).toBe(2);
 
     // The GP's own note changes.
     // Cards are found by their author (their text turns into the editor's value while editing).

@@ -6,7 +6,7 @@
 import { Alert, Anchor, Button, Checkbox, Group, Loader, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useMedplum } from '@medplum/react';
 import type { Appointment, Slot } from '@medplum/fhirtypes';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { bookSlot, videoLink } from '../appointments.ts';
 import { freeSlotsOn, nextFreeSlot, type Provider } from '../directory.ts';
 import { clockTime, dateAndTime, localDay, nameOf } from '../format.ts';
@@ -32,15 +32,20 @@ export function SlotPicker({ provider, patient, onBack }: Props) {
   const roleId = provider.role.id as string;
   const name = nameOf(provider.practitioner);
 
+  // Only the latest load may show its answer: an earlier day's slower answer arriving after the
+  // day changed would otherwise list that day's times under the new day (and book one of them).
+  const latestLoad = useRef(0);
   const loadSlots = useCallback(async () => {
+    const load = ++latestLoad.current;
     setSlots(undefined);
     setChosen(undefined);
     setLoadError(undefined);
     if (!day) return setSlots([]);
     try {
-      setSlots(await freeSlotsOn(medplum, roleId, day));
+      const found = await freeSlotsOn(medplum, roleId, day);
+      if (load === latestLoad.current) setSlots(found);
     } catch (e) {
-      setLoadError(e);
+      if (load === latestLoad.current) setLoadError(e);
     }
   }, [medplum, roleId, day]);
 

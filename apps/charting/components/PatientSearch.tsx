@@ -6,7 +6,8 @@ import { Button, Card, Group, Stack, Text, TextInput, Title } from '@mantine/cor
 import type { Patient } from '@medplum/fhirtypes';
 import { useState, type FormEvent } from 'react';
 import type { Session } from '../../shared/AppShell.tsx';
-import { displayName, serverMessage } from '../fhir.ts';
+import { displayName } from '../fhir.ts';
+import { serverMessage } from '../../shared/server-message.ts';
 import { chartHref } from '../route.ts';
 import { RefusalAlert } from './RefusalAlert.tsx';
 
