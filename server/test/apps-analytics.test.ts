@@ -79,6 +79,7 @@ afterAll(async () => {
 /** The texts of a table row's visible cells (the bar cells are aria-hidden). */
 async function rowCells(table: Locator, name: string): Promise<string[]> {
   const row = table.getByRole('row', { name: new RegExp(`^${name}\\b`) });
+  await row.waitFor({ timeout: 20_000 }); // panels load on their own
   return row.getByRole('cell').allTextContents();
 }
 
@@ -123,6 +124,7 @@ describe.skipIf(!hasChromium)('analytics app', () => {
     expect(await rowCells(newPatients, label(monthBack(0)))).toEqual([label(monthBack(0)), String(patientsCreated)]);
     expect(await rowCells(newPatients, label(monthBack(1)))).toEqual([label(monthBack(1)), '0']);
 
+    await page.getByRole('region', { name: 'Money' }).getByText('Unpaid dues').waitFor({ timeout: 20_000 });
     const money = await page.getByRole('region', { name: 'Money' }).innerText();
     expect(money).toMatch(/Invoices\s*3\b/);
     expect(money).toMatch(/Invoiced\s*\$350\.00/);
@@ -131,7 +133,7 @@ describe.skipIf(!hasChromium)('analytics app', () => {
 
     // Filtering by centre narrows every appointment panel to that centre's visits.
     await page.getByRole('combobox', { name: 'Centre' }).selectOption({ label: 'Centre South' });
-    for (const back of [0, 1, 3]) expect(await rowCells(visits, label(monthBack(back)))).toEqual(expectedVisits(back, 'south'));
+    for (const back of [0, 1, 3]) await expect.poll(() => rowCells(visits, label(monthBack(back))), { timeout: 20_000 }).toEqual(expectedVisits(back, 'south'));
     expect(await centres.getByRole('row', { name: /Centre North/ }).count()).toBe(0);
     expect(errors).toEqual([]);
   });
