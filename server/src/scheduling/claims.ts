@@ -7,7 +7,7 @@ import type { FhirRepository } from '../fhir/repo/repository.ts';
 import { OperationOutcomeError, conflict, outcome, unprocessable } from '../fhir/outcomes.ts';
 
 export const slotUnavailable = (slotId: string) =>
-  new OperationOutcomeError(outcome('error', 'conflict', `Slot unavailable: Slot/${slotId} is already booked`), 409);
+  new OperationOutcomeError(outcome('error', 'conflict', `Slot unavailable: this time (Slot/${slotId}) is already taken; choose another time`), 409);
 
 export interface ClaimResult {
   /** Appointments whose expired holds this claim took over (to be cancelled). */
