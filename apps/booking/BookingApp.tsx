@@ -3,7 +3,7 @@
  * one's appointments. Every rule (who may book what, no double-booking) is the server's; the app
  * shows the server's answer.
  */
-import { Alert, Stack, Tabs, Text } from '@mantine/core';
+import { Alert, Stack, Tabs } from '@mantine/core';
 import { useState } from 'react';
 import type { Session } from '../shared/AppShell.tsx';
 import type { Provider } from './directory.ts';
@@ -24,7 +24,6 @@ export function BookingApp({ session }: { session: Session }) {
 
   return (
     <Stack>
-      <Text size="sm" c="dimmed">Signed in as {session.fhirUser}</Text>
       {!patient ? (
         <Alert color="yellow" title="Patients only" role="alert">
           This app books visits for patients. Sign in with a patient account.

@@ -5,7 +5,7 @@
  */
 import '@mantine/core/styles.css';
 import '@medplum/react/styles.css';
-import { AppShell as MantineShell, Alert, Button, Group, Loader, MantineProvider, Title } from '@mantine/core';
+import { AppShell as MantineShell, Alert, Button, Group, Loader, MantineProvider, Text, Title } from '@mantine/core';
 import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
 import { MedplumProvider } from '@medplum/react';
 import { useEffect, useState, type ReactNode } from 'react';
@@ -41,9 +41,12 @@ export function SmartApp(props: { app: AppName; title: string; scope: string; ch
           <Group h="100%" px="md" justify="space-between">
             <Title order={3}>{props.title}</Title>
             {session && (
-              <Button variant="subtle" onClick={() => signOut(props.app)}>
-                Sign out
-              </Button>
+              <Group gap="sm">
+                {session.userName && <Text size="sm" c="dimmed">Signed in as {session.userName}</Text>}
+                <Button variant="subtle" onClick={() => signOut(props.app)}>
+                  Sign out
+                </Button>
+              </Group>
             )}
           </Group>
         </MantineShell.Header>

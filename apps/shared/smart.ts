@@ -16,6 +16,8 @@ export interface Launched {
   fhirUser?: string;
   /** The patient in context (patient launches). */
   patientId?: string;
+  /** The signed-in person's name, from the id_token (scope openid). */
+  userName?: string;
 }
 
 /** The FHIR base this page talks to. */
@@ -39,7 +41,8 @@ export async function launch(app: AppName, scope: string): Promise<Launched> {
   // fhirclient keeps the code in the address bar after the exchange; tidy it away.
   if (window.location.search) window.history.replaceState(null, '', window.location.pathname);
   const fhirUser = (client.getFhirUser() as string | null) ?? undefined;
-  return { client, accessToken, fhirUser, patientId: client.patient.id ?? undefined };
+  const name = client.getIdToken()?.name;
+  return { client, accessToken, fhirUser, patientId: client.patient.id ?? undefined, userName: typeof name === 'string' ? name : undefined };
 }
 
 /** Forgets the session (the next visit signs in again). */
