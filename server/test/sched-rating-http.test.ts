@@ -54,7 +54,7 @@ const summaryOf = (r: any) => {
 describe('a patient rates over HTTP', () => {
   it('posts a rating of a provider they saw (201); the provider\'s reads carry the new average', async () => {
     const res = await fetchJson(`${server.fhir}/Basic`, { method: 'POST', headers: as(visitor), body: rating(visitor.fhirUser, `Practitioner/${c.gp}`, 4, 'Explained everything clearly.') });
-    expect(res.status).toBe(201);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body).toMatchObject({ resourceType: 'Basic', author: { reference: visitor.fhirUser } });
     const gp = await fetchJson(`${server.fhir}/Practitioner/${c.gp}`, { headers: as(visitor) });
     expect(gp.status).toBe(200);

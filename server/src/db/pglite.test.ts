@@ -49,4 +49,11 @@ describe('PGlite: statements issued from inside a transaction', () => {
     release();
     expect((await within(5_000, later as Promise<{ rows: { n: number }[] }>)).rows[0].n).toBe(1);
   });
+
+  it('counts rows as pg does: returned by a SELECT, changed by an UPDATE', async () => {
+    await db.query('INSERT INTO t VALUES ($1), ($1)', ['counted']);
+    expect((await db.query('SELECT 1 FROM t WHERE v = $1', ['counted'])).rowCount).toBe(2);
+    expect((await db.query('UPDATE t SET v = $1 WHERE v = $2', ['recounted', 'counted'])).rowCount).toBe(2);
+    expect((await db.query('SELECT 1 FROM t WHERE v = $1', ['none'])).rowCount).toBe(0);
+  });
 });

@@ -26,7 +26,9 @@ function wrap(db: PGliteLike): Queryable {
   return {
     async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
       const res = await db.query<T>(sql, params);
-      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+      // As pg counts: the rows a statement returned (a SELECT's affectedRows is 0 in PGlite),
+      // else the rows it changed.
+      return { rows: res.rows, rowCount: res.rows.length || (res.affectedRows ?? 0) };
     },
     async exec(sql: string): Promise<void> {
       await db.exec(sql);
