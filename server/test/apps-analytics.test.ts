@@ -6,10 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { Appointment, Invoice } from '@medplum/fhirtypes';
-import { startTestServer, type TestServer } from './server.ts';
+import type { TestServer } from './server.ts';
 import { createResource, createUser } from './auth-helpers.ts';
 import { clinical } from './care-helpers.ts';
-import { assertAppsBuilt, hasChromium, launchChromium, openAppSignedIn } from './apps-browser.ts';
+import { hasChromium, openAppSignedIn, startAppTest, stopAppTest } from './apps-browser.ts';
 
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const STATUSES = ['booked', 'fulfilled', 'cancelled', 'noshow'] as const;
@@ -40,9 +40,7 @@ let browser: Browser;
 let patientsCreated = 0;
 beforeAll(async () => {
   if (!hasChromium) return;
-  assertAppsBuilt(['analytics']);
-  server = await startTestServer({ AUTH_REQUIRED: 'on' });
-  browser = await launchChromium();
+  ({ server, browser } = await startAppTest(['analytics']));
   const north = await createResource(server, { resourceType: 'Location', name: 'Centre North' });
   const south = await createResource(server, { resourceType: 'Location', name: 'Centre South' });
   const alice = await createResource(server, { resourceType: 'Practitioner', name: [{ given: ['Alice'], family: 'Analytic', text: 'Alice Analytic' }] });
@@ -71,10 +69,7 @@ beforeAll(async () => {
   });
   for (const inv of [invoice('issued', 100), invoice('issued', 50), invoice('balanced', 200), invoice('cancelled', 999)]) await createResource(server, inv);
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => stopAppTest(server, browser));
 
 /** The texts of a table row's visible cells (the bar cells are aria-hidden). */
 async function rowCells(table: Locator, name: string): Promise<string[]> {

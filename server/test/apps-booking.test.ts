@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appointment, Slot } from '@medplum/fhirtypes';
 import type { Browser, Page } from 'playwright-core';
-import { startTestServer, type TestServer } from './server.ts';
+import type { TestServer } from './server.ts';
 import { createUser, type TestUser } from './auth-helpers.ts';
 import { clientFor } from './care-helpers.ts';
 import { appointmentFor } from './sched-fixtures.ts';
-import { assertAppsBuilt, hasChromium, launchChromium, openAppSignedIn } from './apps-browser.ts';
+import { hasChromium, openAppSignedIn, startAppTest, stopAppTest } from './apps-browser.ts';
 import { appointmentsOf, buildCentre, freeSlotAfter, localDayAndTime, stored, type Centre } from './apps-booking-fixtures.ts';
 
 let server: TestServer;
@@ -18,15 +18,10 @@ let browser: Browser;
 let centre: Centre;
 beforeAll(async () => {
   if (!hasChromium) return;
-  assertAppsBuilt(['booking']);
-  server = await startTestServer({ AUTH_REQUIRED: 'on' });
-  browser = await launchChromium();
+  ({ server, browser } = await startAppTest(['booking']));
   centre = await buildCentre(server);
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => stopAppTest(server, browser));
 
 const T = { timeout: 20_000 };
 

@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { APPS_DIST } from '../src/apps.ts';
 import type { TestServer } from './server.ts';
 import { mailedCode, type TestUser } from './auth-helpers.ts';
+import { startTestServer } from './server.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = fs.existsSync(CHROMIUM);
@@ -29,6 +30,18 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
+}
+
+/** What each app test file starts once: the real server (logins required) and Chromium. */
+export async function startAppTest(apps: AppName[]): Promise<{ server: TestServer; browser: Browser }> {
+  assertAppsBuilt(apps);
+  const server = await startTestServer({ AUTH_REQUIRED: 'on' });
+  return { server, browser: await launchChromium() };
+}
+
+export async function stopAppTest(server: TestServer | undefined, browser: Browser | undefined): Promise<void> {
+  await browser?.close();
+  await server?.close();
 }
 
 /**

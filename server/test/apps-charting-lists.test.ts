@@ -6,24 +6,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { startTestServer, type TestServer } from './server.ts';
+import type { TestServer } from './server.ts';
 import { createResource, createUser } from './auth-helpers.ts';
 import { book } from './care-helpers.ts';
-import { assertAppsBuilt, hasChromium, launchChromium, openAppSignedIn } from './apps-browser.ts';
+import { hasChromium, openAppSignedIn, startAppTest, stopAppTest } from './apps-browser.ts';
 import { T, bookWith, gpWithPatient, outcomeText, patientNamed } from './apps-charting-fixtures.ts';
 
 let server: TestServer;
 let browser: Browser;
 beforeAll(async () => {
   if (!hasChromium) return;
-  assertAppsBuilt(['charting']);
-  server = await startTestServer({ AUTH_REQUIRED: 'on' });
-  browser = await launchChromium();
+  ({ server, browser } = await startAppTest(['charting']));
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => stopAppTest(server, browser));
 
 describe.skipIf(!hasChromium)('charting app: finding patients', () => {
   it('leaves a patient who never booked with the GP out of the search and refuses their chart by address', async () => {

@@ -8,24 +8,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Condition, DocumentReference, Encounter, MedicationRequest } from '@medplum/fhirtypes';
 import type { Browser } from 'playwright-core';
-import { startTestServer, type TestServer } from './server.ts';
+import type { TestServer } from './server.ts';
 import { createResource, createUser } from './auth-helpers.ts';
 import { book, cancel, writeAs } from './care-helpers.ts';
-import { assertAppsBuilt, hasChromium, launchChromium, openAppSignedIn } from './apps-browser.ts';
+import { hasChromium, openAppSignedIn, startAppTest, stopAppTest } from './apps-browser.ts';
 import { T, auditedActions, bookWith, gpWithPatient, noteBy, openChartFromAppointments, outcomeText, patientNamed, storedFor, textOf } from './apps-charting-fixtures.ts';
 
 let server: TestServer;
 let browser: Browser;
 beforeAll(async () => {
   if (!hasChromium) return;
-  assertAppsBuilt(['charting']);
-  server = await startTestServer({ AUTH_REQUIRED: 'on' });
-  browser = await launchChromium();
+  ({ server, browser } = await startAppTest(['charting']));
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => stopAppTest(server, browser));
 
 describe.skipIf(!hasChromium)('charting app: writing to a chart', () => {
   it('opens a booked patient from the appointments, adds a note, a diagnosis and a prescription in the GP\'s name', async () => {
