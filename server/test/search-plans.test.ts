@@ -8,6 +8,7 @@ import { allowAll } from '../src/access/policy.ts';
 import { systemContext } from '../src/context.ts';
 import { FhirRepository } from '../src/fhir/repo/repository.ts';
 import { parseSearch, type QueryParams } from '../src/fhir/search/parse.ts';
+import { drivenPageSql } from '../src/fhir/search/driven.ts';
 import { countSql, pageSql } from '../src/fhir/search/sql.ts';
 import { loadGenerated, searchQueries, type Generated } from '../../bench/search-data.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
@@ -73,6 +74,8 @@ describe('target queries use indexes', () => {
         const req = parseSearch(type, query);
         const page = pageSql(req, allowAll);
         const scans = seqScans(await plan(page.sql, page.params));
+        const driven = drivenPageSql(req, allowAll);
+        if (driven) scans.push(...seqScans(await plan(driven.sql, driven.params)));
         if (req.total === 'accurate') {
           const count = countSql(req, allowAll);
           scans.push(...seqScans(await plan(count.sql, count.params)));
@@ -97,6 +100,12 @@ describe('target queries use indexes', () => {
       const used = [...indexes(await plan(page.sql, page.params))];
       expect(used.some((u) => index.test(u)), `${path}: ${used.join(', ')}`).toBe(true);
     }
+    // The driven page of a name search: the ids from the string index, then one primary-key
+    // probe per row in id order, stopping at the page's size (a nested loop under a limit).
+    const driven = drivenPageSql(parseSearch('Patient', { name: 'Jackson' }), allowAll);
+    const drivenPlan = nodesOf(await plan(driven!.sql, driven!.params));
+    expect(drivenPlan.map((n) => n['Index Name']).filter(Boolean).sort()).toEqual(['idx_string_search', 'resource_pkey']);
+    expect(drivenPlan.some((n) => n['Node Type'] === 'Nested Loop')).toBe(true);
     // Control: a query with nothing selective does scan, so the check above can fail.
     const all = pageSql(parseSearch('Observation', { 'value-quantity': 'ge0', _sort: 'value-quantity' }), allowAll);
     expect(seqScans(await plan(all.sql, all.params)).length).toBeGreaterThan(0);

@@ -5,7 +5,8 @@ import type { StoredVersion } from '../repo/repository.ts';
 import { encodeCursor } from './cursor.ts';
 import { runIncludes } from './include.ts';
 import type { SearchRequest } from './parse.ts';
-import { countSql, estimateSql, pageSql } from './sql.ts';
+import { DRIVER_CAP, drivenPageSql } from './driven.ts';
+import { countSql, estimateSql, pageSql, type PageSql } from './sql.ts';
 import { resolveValueSets } from './valueset.ts';
 
 export interface SearchResult {
@@ -21,13 +22,17 @@ export interface SearchResult {
 
 type KeyedRow = StoredVersion & Record<string, unknown>;
 
-export async function runSearch(db: Queryable, req: SearchRequest, access: AccessPolicy): Promise<SearchResult> {
+export interface SearchOptions {
+  /** Index rows a driven page may read (driven.ts); 0 always takes the general page. */
+  driverCap?: number;
+}
+
+export async function runSearch(db: Queryable, req: SearchRequest, access: AccessPolicy, options: SearchOptions = {}): Promise<SearchResult> {
   await resolveValueSets(db, req, access);
   const result: SearchResult = { matches: [], included: [], hasMore: false };
   const countOnly = req.summary === 'count' || req.count === 0;
   if (!countOnly) {
-    const page = pageSql(req, access);
-    const { rows } = await db.query<KeyedRow>(page.sql, page.params);
+    const { page, rows } = await readPage(db, req, access, options.driverCap ?? DRIVER_CAP);
     const more = rows.length > req.count;
     const kept = rows.slice(0, req.count);
     if (page.reversed) kept.reverse();
@@ -56,6 +61,18 @@ export async function runSearch(db: Queryable, req: SearchRequest, access: Acces
   }
   result.included = await runIncludes(db, access, result.matches, req.include, req.revinclude);
   return result;
+}
+
+/** Up to `count + 1` rows of the page: driven from the index when it can be, else in general. */
+async function readPage(db: Queryable, req: SearchRequest, access: AccessPolicy, cap: number): Promise<{ page: PageSql; rows: KeyedRow[] }> {
+  const driven = cap > 0 ? drivenPageSql(req, access, cap) : undefined;
+  if (driven) {
+    const { rows } = await db.query<KeyedRow & { driver_rows: number }>(driven.sql, driven.params, driven.name);
+    // Under the cap the page is complete; a missing resource (no match at all) is a null row.
+    if (rows[0].driver_rows < driven.cap) return { page: driven, rows: rows.filter((row) => row.id !== null) };
+  }
+  const page = pageSql(req, access);
+  return { page, rows: (await db.query<KeyedRow>(page.sql, page.params)).rows };
 }
 
 async function estimate(db: Queryable, req: SearchRequest, access: AccessPolicy): Promise<number> {

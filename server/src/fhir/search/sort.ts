@@ -1,9 +1,9 @@
 /**
  * Sort order and keyset paging. A search sorts by its `_sort` keys (or the near-match rank, or
- * the distance from a `near` point, or newest first), always ending in the resource's identity
- * so the order is total. A page starts strictly after (or, for "previous", before) the sort-key
- * values of the row at its edge, so pages stay correct while rows are added or removed and no
- * OFFSET scan is ever needed.
+ * the distance from a `near` point), always ending in the resource's identity (type and id,
+ * ascending) so the order is total; with none of those, identity alone is the order. A page
+ * starts strictly after (or, for "previous", before) the sort-key values of the row at its edge,
+ * so pages stay correct while rows are added or removed and no OFFSET scan is ever needed.
  */
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { badRequest } from '../outcomes.ts';
@@ -58,11 +58,10 @@ export function sortKeys(req: SearchRequest, ctx: SqlContext): SortKey[] {
   if (!keys.length && text) keys.push({ expr: nearRankSql(text, 'r', ctx), descending: true, kind: 'float8', nullable: true });
   const near = req.filters.find((f): f is NearFilter => f.kind === 'near');
   if (!keys.length && near) keys.push({ expr: nearDistanceSql(near, 'r', ctx), descending: false, kind: 'float8', nullable: true });
-  // Identity last: newest first by default, otherwise ascending by id.
-  const desc = keys.length === 0;
-  if (desc) keys.push({ expr: 'r.last_updated', descending: true, kind: 'timestamptz', nullable: false });
-  if (multiType) keys.push({ expr: 'r.type', descending: desc, kind: 'text', nullable: false });
-  if (!keys.some((k) => k.expr === 'r.id')) keys.push({ expr: 'r.id', descending: desc, kind: 'text', nullable: false });
+  // Identity last, ascending: with no other key the order is the primary key's (type, id), which
+  // lets a page of a selective search visit only the rows it returns (driven.ts).
+  if (multiType) keys.push({ expr: 'r.type', descending: false, kind: 'text', nullable: false });
+  if (!keys.some((k) => k.expr === 'r.id')) keys.push({ expr: 'r.id', descending: false, kind: 'text', nullable: false });
   return keys;
 }
 
