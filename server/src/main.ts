@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { openDatabase } from './db/connect.ts';
 import { startJobs } from './jobs/runtime.ts';
+import { closeValidationPool } from './fhir/validate-pool.ts';
 import { log, setLogLevel } from './log.ts';
 import type { Database } from './db/database.ts';
 import { startSlotHorizon } from './scheduling/horizon.ts';
@@ -60,6 +61,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
       // Buffered read audits are written before the database closes.
       await app.care.audit.flush();
       stopSlotHorizon();
+      await closeValidationPool();
       await db.close();
       log.info('server stopped');
     })());

@@ -82,6 +82,25 @@ describe('transaction', () => {
     expect(obs.body.subject.reference).toBe(`Patient/${idOf(res.body.entry[0].response.location)}`);
   });
 
+  it('refuses a big transaction (validated on worker threads) for its first invalid entry, saving nothing', async () => {
+    const value = uniq();
+    const entries = Array.from({ length: 60 }, (_, i) => {
+      const p = patient(`${value}-${i}`);
+      if (i === 41) return { fullUrl: urn(), resource: { ...p, gender: 'sometimes' }, request: { method: 'POST', url: 'Patient' } };
+      if (i === 50) return { fullUrl: urn(), resource: { ...p, active: 'yes' }, request: { method: 'POST', url: 'Patient' } };
+      return { fullUrl: urn(), resource: p, request: { method: 'POST', url: 'Patient' } };
+    });
+    const res = await post(bundle('transaction', entries));
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].expression).toEqual(['Patient.gender']);
+    expect((await get(`Patient?identifier=${SYS}|${value}-0&_total=accurate`)).body.total).toBe(0);
+    // Without the invalid entries the same bundle goes in whole.
+    const valid = entries.filter((_, i) => i !== 41 && i !== 50);
+    const ok = await post(bundle('transaction', valid));
+    expect(ok.status).toBe(200);
+    expect(ok.body.entry.every((e: any) => e.response.status.startsWith('201'))).toBe(true);
+  });
+
   it('is atomic: one failing entry rolls back every other entry, deletes included', async () => {
     const keep = (await post(patient(uniq()), '/Patient')).body;
     const value = uniq();

@@ -45,9 +45,18 @@ export function validationIssues(resource: Resource): OperationOutcomeIssue[] {
   return issues;
 }
 
+/** The issues that make a resource invalid (errors and fatal ones); empty when it is valid. */
+export function validationErrors(resource: Resource): OperationOutcomeIssue[] {
+  return validationIssues(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+}
+
 /** Throws a 400 OperationOutcome when the resource has validation errors. */
 export function assertValid(resource: Resource): void {
-  const errors = validationIssues(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  throwIfInvalid(validationErrors(resource));
+}
+
+/** Throws the 400 OperationOutcome of a resource's validation errors, if there are any. */
+export function throwIfInvalid(errors: OperationOutcomeIssue[]): void {
   if (errors.length > 0) {
     throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: errors }, 400);
   }

@@ -10,7 +10,8 @@ import type { Database, Queryable } from '../../db/database.ts';
 import type { RequestContext } from '../../context.ts';
 import { ID_RE, localReferencesOf, type LocalReference } from '../references.ts';
 import { extractIndexRows, emptyIndexRows } from '../search/extract.ts';
-import { assertValid } from '../validate.ts';
+import { validateBatch } from '../validate-pool.ts';
+import { assertValid, throwIfInvalid } from '../validate.ts';
 import {
   badRequest,
   conflict,
@@ -342,17 +343,35 @@ export class FhirRepository {
     return results;
   }
 
-  /** Stamps, checks, runs the before-write hooks on, validates and indexes new resources. */
+  /**
+   * Stamps, checks, runs the before-write hooks on, validates and indexes new resources. A big
+   * batch is validated on worker threads (validate-pool.ts) once every resource is stamped; the
+   * first invalid one fails the batch, as if each had been validated in turn.
+   */
   private async prepareCreates(resources: Resource[], ids?: string[]): Promise<{ rows: VersionRow[]; results: WriteResult[] }> {
+    const lastUpdated = new Date().toISOString();
+    const stampedAll: Resource[] = [];
+    try {
+      for (let i = 0; i < resources.length; i++) {
+        let stamped = stamp(resources[i], ids?.[i] ?? randomUUID(), 1, lastUpdated);
+        await this.access.checkWrite(stamped.resourceType, stamped, undefined, this.q);
+        const hooked = await runBeforeWrite(this, stamped.resourceType, stamped, undefined);
+        if (hooked && hooked !== stamped) stamped = stamp(hooked, stamped.id as string, 1, lastUpdated);
+        stampedAll.push(stamped);
+      }
+    } catch (err) {
+      // A refusal of resource k comes after any validation error of resources 0..k-1.
+      for (const stamped of stampedAll) this.validate(stamped);
+      throw err;
+    }
+    const trusted = (r: Resource) => this.options.trustedAuditEvents && r.resourceType === 'AuditEvent';
+    const toValidate = stampedAll.filter((r) => !trusted(r));
+    const errors = await validateBatch(toValidate);
+    for (const e of errors) throwIfInvalid(e);
     const results: WriteResult[] = [];
     const rows: VersionRow[] = [];
-    const lastUpdated = new Date().toISOString();
-    for (let i = 0; i < resources.length; i++) {
-      let stamped = stamp(resources[i], ids?.[i] ?? randomUUID(), 1, lastUpdated);
-      await this.access.checkWrite(stamped.resourceType, stamped, undefined, this.q);
-      const hooked = await runBeforeWrite(this, stamped.resourceType, stamped, undefined);
-      if (hooked && hooked !== stamped) stamped = stamp(hooked, stamped.id as string, 1, lastUpdated);
-      const row = this.prepareVersion(stamped, 1, lastUpdated, 'POST', false);
+    for (const stamped of stampedAll) {
+      const row = this.versionRow(stamped, 1, lastUpdated, 'POST', false);
       rows.push(row);
       results.push({
         resource: stamped,
@@ -472,7 +491,17 @@ export class FhirRepository {
 
   /** Validates a stamped resource and turns it into the row that stores it. */
   private prepareVersion(stamped: Resource, version: number, lastUpdated: string, method: VersionRow['method'], replaces: boolean): VersionRow {
+    this.validate(stamped);
+    return this.versionRow(stamped, version, lastUpdated, method, replaces);
+  }
+
+  /** Throws a 400 for an invalid resource (the audit trail's own AuditEvents are trusted when so set). */
+  private validate(stamped: Resource): void {
     if (!(this.options.trustedAuditEvents && stamped.resourceType === 'AuditEvent')) assertValid(stamped);
+  }
+
+  /** The row that stores a stamped (and validated) resource. */
+  private versionRow(stamped: Resource, version: number, lastUpdated: string, method: VersionRow['method'], replaces: boolean): VersionRow {
     return {
       type: stamped.resourceType,
       id: stamped.id as string,

@@ -1,0 +1,68 @@
+/**
+ * Validation of big batches (transaction Bundles, bulk loads) on worker threads. Validating a
+ * resource against the R4 definitions is the largest single cost of an ingest (about a third of
+ * the server's time on Synthea bundles) and needs nothing but the resource and the definitions,
+ * so chunks of a batch are validated in parallel while the main thread goes on serving. Small
+ * writes are validated in place: handing one resource to a thread costs more than it saves.
+ */
+import { availableParallelism } from 'node:os';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { Piscina } from 'piscina';
+import { log } from '../log.ts';
+import { validationErrors } from './validate.ts';
+
+/** Batches smaller than this are validated on the calling thread. */
+export const POOL_MIN_BATCH = 32;
+/** Resources per task: big enough that copying to the thread is a small part of the work. */
+const CHUNK = 25;
+
+let pool: Piscina | undefined;
+let poolFailed = false;
+let tasksRun = 0;
+
+function validationPool(): Piscina | undefined {
+  if (!pool && !poolFailed) {
+    pool = new Piscina({
+      filename: new URL('./validate-worker.ts', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: Math.max(1, availableParallelism()),
+      // Each thread loads the definitions once (about a second); keep it while batches come.
+      idleTimeout: 60_000,
+    });
+  }
+  return pool;
+}
+
+/**
+ * The validation errors of each resource (empty for a valid one), in order. Big batches go to
+ * the worker threads; should those fail to start, validation happens here, as for small ones.
+ */
+export async function validateBatch(resources: Resource[]): Promise<OperationOutcomeIssue[][]> {
+  const threads = resources.length >= POOL_MIN_BATCH ? validationPool() : undefined;
+  if (!threads) return resources.map(validationErrors);
+  const chunks: Resource[][] = [];
+  for (let i = 0; i < resources.length; i += CHUNK) chunks.push(resources.slice(i, i + CHUNK));
+  try {
+    const results = await Promise.all(chunks.map((chunk) => threads.run(chunk) as Promise<OperationOutcomeIssue[][]>));
+    tasksRun += chunks.length;
+    return results.flat();
+  } catch (err) {
+    log.warn('validation threads failed; validating in the main thread from now on', { error: (err as Error).message });
+    poolFailed = true;
+    pool = undefined;
+    void threads.destroy();
+    return resources.map(validationErrors);
+  }
+}
+
+/** How many chunks the threads have validated since the process started (for tests). */
+export function validationTasksRun(): number {
+  return tasksRun;
+}
+
+/** Stops the validation threads (at shutdown). */
+export async function closeValidationPool(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  await p?.destroy();
+}
