@@ -1,4 +1,5 @@
 /** Environment → typed configuration, validated once at start (see ../shared/CONTRACT.md). */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 export interface Config {
@@ -20,6 +21,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Connections in the PostgreSQL pool. */
   poolSize: number;
+  /** `VALIDATION_THREADS`: worker threads validating big batches (default: one per core; 0 validates in place). */
+  validationThreads: number;
   /** Background jobs (server/src/jobs). */
   jobs: JobsConfig;
   /** SMTP server for outgoing e-mail (`SMTP_URL`); unset writes to the dev outbox. */
@@ -109,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clinicTimeZone: env.CLINIC_TIMEZONE || 'Australia/Sydney',
     logLevel,
     poolSize: parseInteger('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, 20),
+    validationThreads: Math.min(64, parseInteger('VALIDATION_THREADS', env.VALIDATION_THREADS, availableParallelism())),
     jobs: {
       inlineWorkers: (env.WORKERS || '').trim().toLowerCase() === 'inline',
       attempts: Math.max(1, parseInteger('JOB_ATTEMPTS', env.JOB_ATTEMPTS, 10)),

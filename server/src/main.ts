@@ -8,7 +8,7 @@ import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { openDatabase } from './db/connect.ts';
 import { startJobs } from './jobs/runtime.ts';
-import { closeValidationPool } from './fhir/validate-pool.ts';
+import { closeValidationPool, configureValidationThreads } from './fhir/validate-pool.ts';
 import { log, setLogLevel } from './log.ts';
 import type { Database } from './db/database.ts';
 import { startSlotHorizon } from './scheduling/horizon.ts';
@@ -27,6 +27,7 @@ async function prepareDatabase(env: NodeJS.ProcessEnv, db: Database): Promise<vo
 
 function configure(env: NodeJS.ProcessEnv, config: ReturnType<typeof loadConfig>): void {
   configureScheduling({ timeZone: config.clinicTimeZone, videoBaseUrl: (env.VIDEO_BASE_URL || 'https://meet.jit.si').replace(/\/+$/, ''), bookingAppUrl: `${config.baseUrl}/apps/booking/` });
+  configureValidationThreads(config.validationThreads);
 }
 
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ server: http.Server; close: () => Promise<void>; url: string }> {

@@ -3,11 +3,12 @@
  * for the same resources, in the same order, over real Synthea resources with faults put in.
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDefinitions } from './definitions.ts';
-import { closeValidationPool, POOL_MIN_BATCH, validateBatch, validationTasksRun } from './validate-pool.ts';
+import { closeValidationPool, configureValidationThreads, POOL_MIN_BATCH, validateBatch, validationTasksRun } from './validate-pool.ts';
 import { validationErrors } from './validate.ts';
 
 const SYNTHEA = path.resolve(import.meta.dirname, '../../../../shared/fixtures/synthea');
@@ -44,6 +45,18 @@ describe('validateBatch', () => {
     expect(invalid).toBe(Math.ceil(batch.length / 7));
     expect(inPlace.some((e) => e.length === 0)).toBe(true);
   }, 60_000);
+
+  it('validates in place when configured with no threads', async () => {
+    const batch = resources();
+    const tasksBefore = validationTasksRun();
+    configureValidationThreads(0);
+    try {
+      expect(await validateBatch(batch)).toEqual(batch.map(validationErrors));
+    } finally {
+      configureValidationThreads(availableParallelism());
+    }
+    expect(validationTasksRun()).toBe(tasksBefore);
+  });
 
   it('validates a small batch in place, with the same result', async () => {
     const batch = resources().slice(0, 10);
