@@ -68,7 +68,7 @@ async function readPage(db: Queryable, req: SearchRequest, access: AccessPolicy,
   const driven = cap > 0 ? drivenPageSql(req, access, cap) : undefined;
   if (driven) {
     const { rows } = await db.query<KeyedRow & { driver_rows: number }>(driven.sql, driven.params, driven.name);
-    // Under the cap the page is complete; a missing resource (no match at all) is a null row.
+    // Under the cap the page is complete (a search with no match gives one row of nulls).
     if (rows[0].driver_rows < driven.cap) return { page: driven, rows: rows.filter((row) => row.id !== null) };
   }
   const page = pageSql(req, access);
