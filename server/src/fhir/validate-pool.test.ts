@@ -37,7 +37,7 @@ describe('validateBatch', () => {
     expect(batch.length).toBeGreaterThan(POOL_MIN_BATCH);
     const inPlace = batch.map(validationErrors);
     const tasksBefore = validationTasksRun();
-    const threaded = await validateBatch(batch);
+    const threaded = await validateBatch(batch, batch.map((r) => JSON.stringify(r)));
     expect(threaded).toEqual(inPlace);
     expect(validationTasksRun() - tasksBefore).toBe(Math.ceil(batch.length / 25)); // it did use the threads
     // The faults were found (so the comparison is not of empty lists only).
@@ -51,7 +51,7 @@ describe('validateBatch', () => {
     const tasksBefore = validationTasksRun();
     configureValidationThreads(0);
     try {
-      expect(await validateBatch(batch)).toEqual(batch.map(validationErrors));
+      expect(await validateBatch(batch, batch.map((r) => JSON.stringify(r)))).toEqual(batch.map(validationErrors));
     } finally {
       configureValidationThreads(availableParallelism());
     }
@@ -61,7 +61,7 @@ describe('validateBatch', () => {
   it('validates a small batch in place, with the same result', async () => {
     const batch = resources().slice(0, 10);
     const tasksBefore = validationTasksRun();
-    expect(await validateBatch(batch)).toEqual(batch.map(validationErrors));
+    expect(await validateBatch(batch, batch.map((r) => JSON.stringify(r)))).toEqual(batch.map(validationErrors));
     expect(validationTasksRun()).toBe(tasksBefore);
   });
 });

@@ -364,14 +364,15 @@ export class FhirRepository {
       for (const stamped of stampedAll) this.validate(stamped);
       throw err;
     }
+    const contents = stampedAll.map((r) => JSON.stringify(r));
     const trusted = (r: Resource) => this.options.trustedAuditEvents && r.resourceType === 'AuditEvent';
-    const toValidate = stampedAll.filter((r) => !trusted(r));
-    const errors = await validateBatch(toValidate);
+    const checked = stampedAll.flatMap((r, i) => (trusted(r) ? [] : [i]));
+    const errors = await validateBatch(checked.map((i) => stampedAll[i]), checked.map((i) => contents[i]));
     for (const e of errors) throwIfInvalid(e);
     const results: WriteResult[] = [];
     const rows: VersionRow[] = [];
-    for (const stamped of stampedAll) {
-      const row = this.versionRow(stamped, 1, lastUpdated, 'POST', false);
+    for (const [i, stamped] of stampedAll.entries()) {
+      const row = this.versionRow(stamped, 1, lastUpdated, 'POST', false, contents[i]);
       rows.push(row);
       results.push({
         resource: stamped,
@@ -501,7 +502,7 @@ export class FhirRepository {
   }
 
   /** The row that stores a stamped (and validated) resource. */
-  private versionRow(stamped: Resource, version: number, lastUpdated: string, method: VersionRow['method'], replaces: boolean): VersionRow {
+  private versionRow(stamped: Resource, version: number, lastUpdated: string, method: VersionRow['method'], replaces: boolean, content = JSON.stringify(stamped)): VersionRow {
     return {
       type: stamped.resourceType,
       id: stamped.id as string,
@@ -509,7 +510,7 @@ export class FhirRepository {
       lastUpdated,
       deleted: false,
       method,
-      content: JSON.stringify(stamped),
+      content,
       replaces,
       index: extractIndexRows(stamped),
       author: this.author,
