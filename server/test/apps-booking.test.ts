@@ -1,17 +1,18 @@
 /**
  * The booking app (apps/booking) in headless Chromium against the real server: a patient signs
  * in through the SMART login, finds a provider, books a free slot, sees and cancels it; refusals
- * (slot taken meanwhile, specialist without referral) show the server's own message.
+ * (slot taken meanwhile, specialist without referral) show the server's own message; after a
+ * visit the patient rates the provider, and the directory shows the average.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appointment, Slot } from '@medplum/fhirtypes';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import type { TestServer } from './server.ts';
 import { createUser, type TestUser } from './auth-helpers.ts';
 import { clientFor } from './care-helpers.ts';
 import { appointmentFor } from './sched-fixtures.ts';
 import { hasChromium, openAppSignedIn, startAppTest, stopAppTest } from './apps-browser.ts';
-import { appointmentsOf, buildCentre, freeSlotAfter, localDayAndTime, stored, type Centre } from './apps-booking-fixtures.ts';
+import { appointmentsOf, buildCentre, freeSlotAfter, localDayAndTime, pastVisit, stored, type Centre } from './apps-booking-fixtures.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -43,6 +44,12 @@ async function chooseSlot(page: Page, slot: Slot): Promise<string> {
   await page.getByLabel('Day').fill(day);
   await page.getByRole('group', { name: 'Free times' }).getByRole('button', { name: time, exact: true }).click(T);
   return time;
+}
+
+/** Clicks the n-th star of a rating (the star is the label of a radio input kept off screen). */
+async function pickStars(form: Locator, n: number): Promise<void> {
+  const id = await form.getByLabel(`${n} of 5 stars`).getAttribute('id');
+  await form.locator(`label[for="${id}"]`).click();
 }
 
 async function signIn(): Promise<{ user: TestUser; page: Page; errors: string[] }> {
@@ -176,6 +183,66 @@ describe.skipIf(!hasChromium)('booking app', () => {
     await page.getByRole('button', { name: /^Next free time: / }).click(T);
     await expect(page.getByLabel('Day').inputValue()).resolves.toBe(localDayAndTime(first.start).day);
     await page.getByRole('group', { name: 'Free times' }).getByRole('button', { name: localDayAndTime(first.start).time, exact: true }).waitFor(T);
+    expect(errors).toEqual([]);
+  });
+
+  it('rates the provider of a past visit, changes the rating, and the directory shows the new average', async () => {
+    const { user, page, errors } = await signIn();
+    const visit = await pastVisit(server, user.fhirUser, centre.specialistRole);
+    await page.getByRole('tab', { name: 'My appointments' }).click();
+    const card = page.getByRole('article', { name: /^Appointment on / });
+    await card.getByText('Attended', { exact: true }).waitFor(T);
+    await card.getByRole('button', { name: `Rate ${centre.specialistName}` }).click();
+    const form = card.getByRole('form', { name: `Rate ${centre.specialistName}` });
+    await pickStars(form, 4);
+    await form.getByLabel('Comment (optional)').fill('Listened carefully.');
+    await form.getByRole('button', { name: 'Save rating' }).click();
+    await card.getByRole('status').filter({ hasText: `your rating of ${centre.specialistName} was saved` }).waitFor(T);
+    await card.getByText('Your rating: 4 of 5').waitFor(T);
+
+    // Stored as the rating profile says, by this patient, of the visit's Practitioner.
+    const practitioner = visit.participant.map((p) => p.actor?.reference).find((r) => r?.startsWith('Practitioner/')) as string;
+    const { rows } = await server.database.db.query<{ content: string }>(
+      `SELECT content FROM resource WHERE type = 'Basic' AND NOT deleted AND content LIKE '%' || $1 || '%'`, [user.fhirUser]);
+    expect(rows.map((r) => JSON.parse(r.content))).toEqual([expect.objectContaining({
+      subject: { reference: practitioner }, author: { reference: user.fhirUser },
+      extension: expect.arrayContaining([expect.objectContaining({ valueInteger: 4 }), expect.objectContaining({ valueString: 'Listened carefully.' })]),
+    })]);
+
+    // A second rating replaces the first in the average (only the latest counts).
+    await card.getByRole('button', { name: 'Change your rating' }).click();
+    await pickStars(form, 2);
+    await form.getByRole('button', { name: 'Save rating' }).click();
+    await card.getByText('Your rating: 2 of 5').waitFor(T);
+
+    await page.getByRole('tab', { name: 'Book a visit' }).click();
+    await page.getByLabel('Profession').selectOption({ label: 'Specialist' });
+    await page.getByRole('button', { name: 'Search' }).click();
+    const provider = page.getByRole('article', { name: centre.specialistName });
+    await provider.waitFor(T);
+    await provider.getByText('Provider: 2.0 ★ (1 rating)').waitFor(T);
+    expect(errors).toEqual([]);
+  });
+
+  it('offers no rating for a visit still to come, and the server refuses a rating from a patient who never saw the provider', async () => {
+    const { user, page, errors } = await signIn();
+    // A visit that is booked for next week has not taken place: no rating is offered.
+    const slot = await freeSlotAfter(server, centre.gpRole, 6);
+    const own = await clientFor(server, 'patient', { user });
+    expect((await own.post('Appointment', appointmentFor(slot, user.fhirUser.split('/')[1]))).status).toBe(201);
+    await page.getByRole('tab', { name: 'My appointments' }).click();
+    const card = page.getByRole('article', { name: /^Appointment on / });
+    await card.getByText('Booked', { exact: true }).waitFor(T);
+    await expect(card.getByRole('button', { name: /^Rate / }).count()).resolves.toBe(0);
+    // Rating anyway (a request the app never makes) is refused by the server.
+    const role = await stored<{ practitioner: { reference: string } }>(server, 'PractitionerRole', centre.gpRole);
+    const refused = await own.post('Basic', {
+      resourceType: 'Basic', meta: { profile: ['https://fhir.clinic.example/StructureDefinition/rating'] },
+      code: { coding: [{ system: 'https://fhir.clinic.example/CodeSystem/basic-type', code: 'rating' }] },
+      subject: role.practitioner, author: { reference: user.fhirUser },
+      extension: [{ url: 'https://fhir.clinic.example/StructureDefinition/rating-score', valueInteger: 5 }],
+    });
+    expect(refused.status).toBe(422);
     expect(errors).toEqual([]);
   });
 

@@ -1,12 +1,15 @@
 /**
  * One appointment: when, with whom, where, its status, the video link, and cancelling it (asked
- * twice, so a stray click cancels nothing). The server frees the slot when it is cancelled.
+ * twice, so a stray click cancels nothing). The server frees the slot when it is cancelled. The
+ * latest past visit with a provider also offers rating them.
  */
 import { Anchor, Badge, Button, Card, Group, Stack, Text } from '@mantine/core';
 import { useMedplum } from '@medplum/react';
+import type { Basic } from '@medplum/fhirtypes';
 import { useState } from 'react';
 import { cancelAppointment, isCancellable, videoLink, type AppointmentView } from '../appointments.ts';
 import { dateAndTime, nameOf } from '../format.ts';
+import { RateProvider } from './RateProvider.tsx';
 import { ServerError } from './ServerError.tsx';
 
 const STATUS_LABELS: Record<string, { label: string; color: string }> = {
@@ -18,7 +21,14 @@ const STATUS_LABELS: Record<string, { label: string; color: string }> = {
   noshow: { label: 'Missed', color: 'red' },
 };
 
-export function AppointmentCard({ view, onChanged }: { view: AppointmentView; onChanged: () => void }) {
+/** Rating the visit's provider: who rates, their current rating of the provider, what to do after. */
+export interface CardRating {
+  patient: string;
+  current?: Basic;
+  onRated: () => void;
+}
+
+export function AppointmentCard({ view, onChanged, rating }: { view: AppointmentView; onChanged: () => void; rating?: CardRating }) {
   const medplum = useMedplum();
   const { appointment } = view;
   const [confirming, setConfirming] = useState(false);
@@ -54,6 +64,15 @@ export function AppointmentCard({ view, onChanged }: { view: AppointmentView; on
         <Text>{provider} · {centre}</Text>
         {appointment.description && <Text size="sm" c="dimmed">Reason: {appointment.description}</Text>}
         {link && <Anchor href={link} target="_blank" rel="noreferrer">Join the video call</Anchor>}
+        {rating && view.practitioner && (
+          <RateProvider
+            patient={rating.patient}
+            practitioner={`Practitioner/${view.practitioner.id}`}
+            providerName={provider}
+            current={rating.current}
+            onRated={rating.onRated}
+          />
+        )}
         <ServerError title="The appointment was not cancelled" error={error} />
         {isCancellable(appointment) && !confirming && (
           <Group>

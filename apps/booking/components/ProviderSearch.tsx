@@ -1,11 +1,13 @@
 /**
- * Step 1: find a provider by profession, specialty and centre or suburb, and choose one.
+ * Step 1: find a provider by profession, specialty and centre or suburb, and choose one. Each
+ * provider shows the patients' average rating of them and of their centre.
  */
 import { Button, Card, Group, NativeSelect, Stack, Text, TextInput } from '@mantine/core';
 import { useMedplum } from '@medplum/react';
 import { useState, type FormEvent } from 'react';
 import { findProviders, type Provider, type ProviderQuery } from '../directory.ts';
 import { conceptText, nameOf } from '../format.ts';
+import { summaryOf, summaryText } from '../ratings.ts';
 import { ServerError } from './ServerError.tsx';
 
 /** PractitionerRole.code values given by the import (CONTRACT "Accounts and import"). */
@@ -65,6 +67,9 @@ function ProviderCard({ provider, onChoose }: { provider: Provider; onChoose: ()
   const specialty = conceptText(provider.role.specialty);
   const centre = provider.location?.name ?? provider.organization?.name ?? 'Unknown centre';
   const suburb = provider.location?.address?.city ?? provider.organization?.address?.[0]?.city;
+  // The server puts the provider's summary on their roles too, and the centre's on its locations.
+  const providerRating = summaryOf(provider.role) ?? summaryOf(provider.practitioner);
+  const centreRating = summaryOf(provider.location) ?? summaryOf(provider.organization);
   return (
     <Card withBorder component="article" aria-label={name}>
       <Group justify="space-between">
@@ -72,6 +77,10 @@ function ProviderCard({ provider, onChoose }: { provider: Provider; onChoose: ()
           <Text fw={600}>{name}</Text>
           <Text size="sm">{[profession, specialty].filter(Boolean).join(' · ')}</Text>
           <Text size="sm" c="dimmed">{suburb ? `${centre}, ${suburb}` : centre}</Text>
+          <Text size="sm">
+            {providerRating ? `Provider: ${summaryText(providerRating)}` : 'Provider: not rated yet'}
+            {centreRating ? ` · Centre: ${summaryText(centreRating)}` : ''}
+          </Text>
         </div>
         <Button variant="light" onClick={onChoose} aria-label={`See free times of ${name} at ${centre}`}>
           See free times
