@@ -2,10 +2,11 @@
  * `loadDemoData(db)`: the demo network on an empty database. The people and centres go in through
  * the CSV import (seed/csv, so `npm run import -- seed/csv` afterwards changes nothing and the
  * demo logins work); the Schedules and Slots follow from the hours (scheduling hooks); then past
- * visits with notes, upcoming bookings (some by video), GP referrals to specialists (some already
- * booked) and ratings are added in one transaction. Deterministic apart from "today".
+ * visits with notes (and diagnoses), upcoming bookings (some by video), GP referrals to
+ * specialists (some already booked) and ratings are added in one transaction. Deterministic apart
+ * from "today".
  */
-import type { Appointment, Basic, DocumentReference, HealthcareService, Location, PractitionerRole, Resource, ServiceRequest, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Basic, Condition, DocumentReference, Encounter, HealthcareService, Location, PractitionerRole, Resource, ServiceRequest, Slot } from '@medplum/fhirtypes';
 import type { Database } from '../server/src/db/database.ts';
 import { systemContext } from '../server/src/context.ts';
 import { FhirRepository } from '../server/src/fhir/repo/repository.ts';
@@ -22,11 +23,18 @@ const REASONS = ['I want to take a blood test', 'Persistent cough', 'Annual chec
   'Follow-up on test results', 'Sprained ankle', 'Headaches', 'Vaccination', 'Repeat prescription', 'Knee pain when running', 'Feeling tired'];
 const NOTES = ['Examined; no acute findings. Advised rest and fluids.', 'Bloods ordered: FBC, UEC, lipids.', 'BP 128/82. Continue current medication.',
   'Mild strain; physiotherapy recommended.', 'Rash consistent with contact dermatitis; topical steroid prescribed.', 'Referred for specialist opinion.'];
+/** Common diagnoses of general practice (SNOMED CT), recorded at some visits for the managers' counts. */
+const DIAGNOSES = [
+  { code: '195662009', display: 'Acute viral pharyngitis' }, { code: '38341003', display: 'Hypertensive disorder' },
+  { code: '279039007', display: 'Low back pain' }, { code: '40055000', display: 'Chronic sinusitis' },
+  { code: '44054006', display: 'Diabetes mellitus type 2' }, { code: '195967001', display: 'Asthma' },
+  { code: '40275004', display: 'Contact dermatitis' }, { code: '44465007', display: 'Sprain of ankle' },
+];
 const COMMENTS = ['Very thorough and kind.', 'Had to wait a while.', 'Explained everything clearly.', 'Friendly staff.', '', ''];
 const DAY = 86_400_000;
 const SLOT = 1_800_000;
 
-export interface DemoCounts { services: number; appointments: number; referrals: number; notes: number; ratings: number }
+export interface DemoCounts { services: number; appointments: number; referrals: number; notes: number; diagnoses: number; ratings: number }
 
 export const SERVICE_IDENTIFIER_SYSTEM = 'urn:clinic:healthcare-service';
 const CENTRE_SYSTEM = 'urn:clinic:centre';
@@ -76,7 +84,7 @@ export async function loadDemoData(db: Database, now = Date.now()): Promise<Demo
   const rand = rng(7);
   const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)];
   const tz = schedulingSettings().timeZone;
-  const counts: DemoCounts = { services: 0, appointments: 0, referrals: 0, notes: 0, ratings: 0 };
+  const counts: DemoCounts = { services: 0, appointments: 0, referrals: 0, notes: 0, diagnoses: 0, ratings: 0 };
   const root = new FhirRepository(systemContext(), db, { referentialIntegrity: true });
   const all = async <T extends Resource>(type: string) =>
     (await db.query<{ content: string }>('SELECT content FROM resource WHERE type = $1 AND NOT deleted ORDER BY content', [type])).rows.map((r) => JSON.parse(r.content) as T);
@@ -138,6 +146,25 @@ export async function loadDemoData(db: Database, now = Date.now()): Promise<Demo
           };
           await repo.create(note);
           counts.notes++;
+          // Every second noted visit also records a diagnosis, on the visit's Encounter (no random
+          // draw, so the rest of the demo data stays as it was).
+          if (counts.notes % 2 === 0) {
+            const encounter = (await repo.create({
+              resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB', display: 'ambulatory' },
+              subject: { reference: `Patient/${patient}` }, participant: [{ individual: { reference: role.practitioner?.reference } }],
+              appointment: [{ reference: `Appointment/${appt.id}` }], period: { start: formatInZone(t, tz), end: formatInZone(t + SLOT, tz) },
+            } as Encounter)).resource;
+            const diagnosis = DIAGNOSES[(counts.notes / 2) % DIAGNOSES.length];
+            await repo.create({
+              resourceType: 'Condition',
+              clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+              category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' }] }],
+              code: { coding: [{ system: 'http://snomed.info/sct', ...diagnosis }], text: diagnosis.display },
+              subject: { reference: `Patient/${patient}` }, encounter: { reference: `Encounter/${encounter.id}` },
+              recordedDate: formatInZone(t + SLOT, tz), recorder: { reference: role.practitioner?.reference },
+            } as Condition);
+            counts.diagnoses++;
+          }
         }
       }
     }

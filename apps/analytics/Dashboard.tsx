@@ -1,7 +1,8 @@
 /**
  * The manager's dashboard over the last 12 months: visits per month by status, visits per centre
- * and per provider, visit reasons, new patients per month and money. Each panel loads on its own,
- * so a refusal for one kind of data (shown in the server's words) leaves the others usable.
+ * and per provider, diagnoses (de-identified counts), visit reasons, new patients per month and
+ * money. Each panel loads on its own, so a refusal for one kind of data (shown in the server's
+ * words) leaves the others usable.
  */
 import { NativeSelect, SimpleGrid, Stack, Text } from '@mantine/core';
 import type { MedplumClient } from '@medplum/core';
@@ -9,11 +10,11 @@ import type { Appointment } from '@medplum/fhirtypes';
 import { ResourceName } from '@medplum/react';
 import { useMemo, useState } from 'react';
 import { CountTable } from './components/CountTable.tsx';
-import { DiagnosesNote } from './components/DiagnosesNote.tsx';
+import { DiagnosesPanel } from './components/DiagnosesPanel.tsx';
 import { MoneySummary } from './components/MoneySummary.tsx';
 import { Section } from './components/Section.tsx';
 import { VisitsChart } from './components/VisitsChart.tsx';
-import { appointmentsIn, centres, invoicesIn, patientsCreatedIn } from './fetch.ts';
+import { appointmentsIn, centres, diagnosesIn, invoicesIn, patientsCreatedIn } from './fetch.ts';
 import { lastTwelveMonths, monthLabel } from './months.ts';
 import { atCentre, byParticipant, byProvider, moneyTotals, newPatientsByMonth, topReasons, visitsByMonth } from './stats.ts';
 import { useLoad, type Loaded } from './useLoad.ts';
@@ -25,6 +26,8 @@ export function Dashboard({ medplum }: { medplum: MedplumClient }) {
   const patients = useLoad(() => patientsCreatedIn(medplum, period), [medplum, period]);
   const invoices = useLoad(() => invoicesIn(medplum, period), [medplum, period]);
   const [centre, setCentre] = useState('');
+  // Diagnoses are counted by the server, so the centre filter is a new request there.
+  const diagnoses = useLoad(() => diagnosesIn(medplum, period, centre || undefined), [medplum, period, centre]);
 
   const centreNames = new Map(locations.status === 'done' ? locations.data.map((l) => [`Location/${l.id}`, l.name ?? `Location/${l.id}`]) : []);
   // The centre filter narrows every appointment panel (rows already loaded; no new request).
@@ -60,13 +63,10 @@ export function Dashboard({ medplum }: { medplum: MedplumClient }) {
               rows={byProvider(data).map((t) => ({ key: t.key, label: <ResourceName value={{ reference: t.key }} />, count: t.count }))} />
           )}
         </Section>
-        <Section title="Diagnoses and visit reasons" loaded={visits}>
+        <Section title="Visit reasons" loaded={visits}>
           {(data) => (
-            <Stack>
-              <DiagnosesNote />
-              <CountTable caption="Top visit reasons" labelHeader="Reason" empty="No visit reasons recorded in the last 12 months."
-                rows={topReasons(data).map((t) => ({ key: t.key, label: t.key, count: t.count }))} />
-            </Stack>
+            <CountTable caption="Top visit reasons" labelHeader="Reason" empty="No visit reasons recorded in the last 12 months."
+              rows={topReasons(data).map((t) => ({ key: t.key, label: t.key, count: t.count }))} />
           )}
         </Section>
         <Section title="New patients per month" loaded={patients}>
@@ -76,6 +76,9 @@ export function Dashboard({ medplum }: { medplum: MedplumClient }) {
           )}
         </Section>
       </SimpleGrid>
+      <Section title="Diagnoses" loaded={diagnoses}>
+        {(data) => <DiagnosesPanel diagnoses={data} months={period.months} />}
+      </Section>
       <Section title="Money" loaded={invoices}>
         {(data) => <MoneySummary totals={moneyTotals(data)} />}
       </Section>

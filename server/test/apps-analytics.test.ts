@@ -1,11 +1,12 @@
 /**
  * The analytics app (apps/analytics) in headless Chromium against the real server: an admin
- * sees exactly the counts of the appointments, patients and invoices this test created; an HR
- * user gets the server's refusal; a patient is told the app is for managers and sees no numbers.
+ * sees exactly the counts of the appointments, diagnoses, patients and invoices this test
+ * created (diagnoses de-identified by the server); an HR user gets the server's refusal; a
+ * patient is told the app is for managers and sees no numbers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
-import type { Appointment, Invoice } from '@medplum/fhirtypes';
+import type { Appointment, Invoice, Resource } from '@medplum/fhirtypes';
 import type { TestServer } from './server.ts';
 import { createResource, createUser } from './auth-helpers.ts';
 import { clinical } from './care-helpers.ts';
@@ -62,8 +63,11 @@ beforeAll(async () => {
       ],
     } as Appointment);
   }
-  // Diagnoses exist, but are clinical: the dashboard must not pretend to count them for a manager.
-  await createResource(server, clinical('Condition', `Patient/${patients[0].id}`, 'Asthma'));
+  // Diagnoses: asthma for all three patients (named in the counts), migraine for one (too rare to name).
+  for (const p of patients.slice(0, 3)) {
+    await createResource(server, { ...clinical('Condition', `Patient/${p.id}`, 'Asthma'), recordedDate: `${monthBack(1)}-10` } as Resource);
+  }
+  await createResource(server, { ...clinical('Condition', `Patient/${patients[0].id}`, 'Migraine'), recordedDate: `${monthBack(2)}-10` } as Resource);
   const invoice = (status: Invoice['status'], value: number): Invoice => ({
     resourceType: 'Invoice', status, date: `${monthBack(1)}-15`, subject: { reference: `Patient/${patients[0].id}` }, totalGross: { value, currency: 'AUD' },
   });
@@ -111,9 +115,14 @@ describe.skipIf(!hasChromium)('analytics app', () => {
     expect(await rowCells(providers, 'Bob Builder')).toEqual(['Bob Builder', count((p) => p[3] === 'bob')]);
     const reasons = page.getByRole('table', { name: 'Top visit reasons' });
     for (const reason of ['Back pain', 'Flu', 'Check-up']) expect(await rowCells(reasons, reason)).toEqual([reason, count((p) => p[4] === reason)]);
-    // No diagnosis numbers (the server keeps Conditions from admins), but an explanation.
-    await page.getByText('Diagnoses are not shared with managers').waitFor();
-    expect(await page.getByText('Asthma').count()).toBe(0);
+    // Diagnoses as the server counts them for managers: named only when several patients have them.
+    const diagnoses = page.getByRole('table', { name: 'Diagnoses', exact: true });
+    expect(await rowCells(diagnoses, 'Asthma')).toEqual(['Asthma', '3']);
+    expect(await page.getByText('Migraine').count()).toBe(0);
+    await page.getByText('1 record of 1 diagnosis seen in fewer than 3 patients is counted here but not named').waitFor();
+    const perMonth = page.getByRole('table', { name: 'Named diagnoses per month' });
+    expect(await rowCells(perMonth, label(monthBack(1)))).toEqual([label(monthBack(1)), '3']);
+    expect(await rowCells(perMonth, label(monthBack(2)))).toEqual([label(monthBack(2)), '0']);
 
     const newPatients = page.getByRole('table', { name: 'New patients per month' });
     expect(await rowCells(newPatients, label(monthBack(0)))).toEqual([label(monthBack(0)), String(patientsCreated)]);
@@ -130,6 +139,8 @@ describe.skipIf(!hasChromium)('analytics app', () => {
     await page.getByRole('combobox', { name: 'Centre' }).selectOption({ label: 'Centre South' });
     for (const back of [0, 1, 3]) await expect.poll(() => rowCells(visits, label(monthBack(back))), { timeout: 20_000 }).toEqual(expectedVisits(back, 'south'));
     expect(await centres.getByRole('row', { name: /Centre North/ }).count()).toBe(0);
+    // Diagnoses are narrowed by the server: none of these was recorded at a visit to Centre South.
+    await page.getByText('No diagnosis recorded often enough to name in the last 12 months.').waitFor({ timeout: 20_000 });
     expect(errors).toEqual([]);
   });
 
@@ -142,7 +153,7 @@ describe.skipIf(!hasChromium)('analytics app', () => {
     expect(await refusal.innerText()).toMatch(/do not allow search on Appointment/);
     expect(await page.getByRole('table').count()).toBe(0);
     // The refusals are the server's 403s, deliberately provoked; nothing else failed.
-    const refused = errors.filter((e) => /^403 GET .*\/fhir\/(Appointment|Invoice|Patient\/_history)\b/.test(e));
+    const refused = errors.filter((e) => /^403 GET .*\/fhir\/(Appointment|Invoice|Patient\/_history|Condition\/\$diagnosis-counts)\b/.test(e));
     expect(refused.length).toBeGreaterThan(0);
     expect(errors.filter((e) => !refused.includes(e))).toEqual([]);
   });

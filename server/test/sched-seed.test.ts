@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CENTRES, SERVICE_TYPES, demoServices, generateNetwork, networkCsv } from '../../seed/generate.ts';
 import { isEmptyDatabase, loadDemoData, type DemoCounts } from '../../seed/load.ts';
 import { CSV_DIR } from '../../seed/write-csv.ts';
+import { diagnosisCounts } from '../src/analytics/diagnoses.ts';
 import { runImport } from '../src/import/run.ts';
 import { systemContext } from '../src/context.ts';
 import { FhirRepository } from '../src/fhir/repo/repository.ts';
@@ -51,6 +52,7 @@ describe('demo data', () => {
     expect(counts.referrals).toBeGreaterThan(10);
     expect(counts.notes).toBeGreaterThan(100);
     expect(counts.ratings).toBeGreaterThan(50);
+    expect(counts.diagnoses).toBe(Math.floor(counts.notes / 2));
     expect(await count(`SELECT count(*)::int AS n FROM sched_appointment WHERE starts < now()`)).toBeGreaterThan(200);
     expect(await count(`SELECT count(*)::int AS n FROM sched_appointment WHERE starts > now()`)).toBeGreaterThan(50);
     expect(await count(`SELECT count(*)::int AS n FROM sched_appointment WHERE referral_id IS NOT NULL`)).toBeGreaterThan(3);
@@ -90,5 +92,15 @@ describe('demo data', () => {
     const out = await runImport(t.db, CSV_DIR);
     expect(out).toMatchObject({ ok: true, counts: { created: 0, accountsCreated: 0 } });
     expect(await count(`SELECT count(*)::int AS n FROM resource_history`)).toBeGreaterThanOrEqual(before);
+  });
+});
+
+describe('demo diagnoses', () => {
+  it('give the managers\' counts several named diagnoses over the last 90 days', async () => {
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const result = await diagnosisCounts(t.db, { from: day(Date.now() - 90 * 86_400_000), to: day(Date.now() + 86_400_000) });
+    expect(result.diagnoses.length).toBeGreaterThanOrEqual(5);
+    expect(result.diagnoses.reduce((n, d) => n + d.count, 0) + result.suppressed.count).toBe(counts.diagnoses);
+    expect(result.diagnoses.every((d) => d.code && d.system === 'http://snomed.info/sct')).toBe(true);
   });
 });

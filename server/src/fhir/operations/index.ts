@@ -8,6 +8,7 @@ import { appointmentFindOperation } from './appointment-find.ts';
 import { appointmentBookOperation, appointmentHoldOperation } from './appointment-book.ts';
 import { appointmentQueueOperation } from './appointment-queue.ts';
 import { bulkPublishOperation } from './bulk-publish.ts';
+import { diagnosisCountsOperation } from './diagnosis-counts.ts';
 import { patientEverythingOperation } from './patient-everything.ts';
 
 export interface OperationContext {
@@ -50,6 +51,7 @@ registerOperation(appointmentHoldOperation);
 registerOperation(appointmentQueueOperation);
 registerOperation(bulkPublishOperation);
 registerOperation(patientEverythingOperation);
+registerOperation(diagnosisCountsOperation);
 
 export async function runOperation(
   router: FhirRouter,
