@@ -13,10 +13,15 @@ export function DiagnosesPanel({ diagnoses, months }: { diagnoses: Diagnoses; mo
   const perMonth = months.map((m) => ({ key: m, label: monthLabel(m), count: rows.reduce((n, r) => n + (r.months.get(m) ?? 0), 0) }));
   return (
     <Stack>
+      {/* Each table in its own box, so the shorter one keeps its own height. */}
       <SimpleGrid cols={{ base: 1, md: 2 }}>
-        <CountTable caption="Diagnoses" labelHeader="Diagnosis" empty="No diagnosis recorded often enough to name in the last 12 months."
-          rows={rows.slice(0, 15).map((r) => ({ key: r.key, label: r.label, count: r.count }))} />
-        <CountTable caption="Named diagnoses per month" labelHeader="Month" empty="No months to show." rows={rows.length ? perMonth : []} />
+        <div>
+          <CountTable caption="Diagnoses" labelHeader="Diagnosis" empty="No diagnosis recorded often enough to name in the last 12 months."
+            rows={rows.slice(0, 15).map((r) => ({ key: r.key, label: r.label, count: r.count }))} />
+        </div>
+        <div>
+          <CountTable caption="Named diagnoses per month" labelHeader="Month" empty="No months to show." rows={rows.length ? perMonth : []} />
+        </div>
       </SimpleGrid>
       {suppressed.count > 0 && (
         <Text size="sm" c="dimmed">
