@@ -1,9 +1,10 @@
 /**
  * The charting app (apps/charting) in headless Chromium against the real server, writing: a GP
  * opens a booked patient's chart from their appointments and adds a note, a diagnosis and a
- * prescription (stored with the GP as author, for that visit, audited); the server's refusal to
- * change another provider's note, or to write once the patient cancelled, is shown as it says
- * it, and nothing changes. (Lists and access: apps-charting-lists.test.ts.)
+ * prescription (stored with the GP as author, for that visit, audited), then resolves their own
+ * diagnosis and stops their own prescription (never offered for another provider's); the
+ * server's refusal to change another provider's note, or to write once the patient cancelled, is
+ * shown as it says it, and nothing changes. (Lists and access: apps-charting-lists.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Condition, DocumentReference, Encounter, MedicationRequest } from '@medplum/fhirtypes';
@@ -38,13 +39,13 @@ describe.skipIf(!hasChromium)('charting app: writing to a chart', () => {
     const diagnoses = page.getByRole('region', { name: 'Diagnoses' });
     await diagnoses.getByLabel('Diagnosis').fill('Acute bronchitis');
     await diagnoses.getByRole('button', { name: 'Record diagnosis' }).click();
-    await diagnoses.getByRole('cell', { name: 'Acute bronchitis' }).waitFor(T);
+    await diagnoses.getByRole('cell', { name: 'Acute bronchitis', exact: true }).waitFor(T);
 
     const medications = page.getByRole('region', { name: 'Medications' });
     await medications.getByLabel('Medication').fill('Amoxicillin 500 mg');
     await medications.getByLabel('Dosage instructions').fill('One capsule three times a day for 5 days');
     await medications.getByRole('button', { name: 'Prescribe' }).click();
-    await medications.getByRole('cell', { name: 'Amoxicillin 500 mg' }).waitFor(T);
+    await medications.getByRole('cell', { name: 'Amoxicillin 500 mg', exact: true }).waitFor(T);
 
     // The server holds them about this patient, written by the GP.
     const [note, ...moreNotes] = await storedFor<DocumentReference>(server, 'DocumentReference', patient.fhirUser);
@@ -124,6 +125,47 @@ describe.skipIf(!hasChromium)('charting app: writing to a chart', () => {
     expect(errors).toEqual([`403 PUT ${server.fhir}/DocumentReference/${theirs.id}`]);
   });
 
+  it('resolves the GP\'s own diagnosis and stops their own prescription, offering neither for another provider\'s', async () => {
+    const { gp, patient, page, errors } = await gpWithPatient(server, browser, 'Ivy Lowe');
+    const other = `Practitioner/${(await createResource(server, { resourceType: 'Practitioner', name: [{ text: 'Dr Other' }] })).id}`;
+    await writeAs(server, other, { resourceType: 'Condition', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      code: { text: 'Hay fever' }, subject: { reference: patient.fhirUser }, recorder: { reference: other } } as Condition);
+    await writeAs(server, other, { resourceType: 'MedicationRequest', status: 'active', intent: 'order', medicationCodeableConcept: { text: 'Loratadine 10 mg' },
+      subject: { reference: patient.fhirUser }, requester: { reference: other } } as MedicationRequest);
+    await openChartFromAppointments(page, 'Ivy Lowe');
+
+    const diagnoses = page.getByRole('region', { name: 'Diagnoses' });
+    await diagnoses.getByRole('cell', { name: 'Hay fever', exact: true }).waitFor(T);
+    await diagnoses.getByLabel('Diagnosis').fill('Otitis media');
+    await diagnoses.getByRole('button', { name: 'Record diagnosis' }).click();
+    await diagnoses.getByRole('button', { name: 'Resolve Otitis media' }).click();
+    await diagnoses.getByRole('row', { name: /Otitis media\s+resolved/ }).waitFor(T);
+    await expect(diagnoses.getByRole('button', { name: /^Resolve / }).count()).resolves.toBe(0); // not for Hay fever
+
+    const medications = page.getByRole('region', { name: 'Medications' });
+    await medications.getByRole('cell', { name: 'Loratadine 10 mg', exact: true }).waitFor(T);
+    await medications.getByLabel('Medication').fill('Paracetamol 500 mg');
+    await medications.getByRole('button', { name: 'Prescribe' }).click();
+    await medications.getByRole('button', { name: 'Stop Paracetamol 500 mg' }).click();
+    await medications.getByRole('row', { name: /Paracetamol 500 mg.*stopped/ }).waitFor(T);
+    await expect(medications.getByRole('button', { name: /^Stop / }).count()).resolves.toBe(0); // not for Loratadine
+
+    // Stored as a second version of each, by the GP; the other provider's entries unchanged.
+    const conditions = await storedFor<Condition>(server, 'Condition', patient.fhirUser);
+    const mine = conditions.find((c) => c.resource.code?.text === 'Otitis media');
+    expect(mine?.resource.clinicalStatus?.coding?.[0]?.code).toBe('resolved');
+    expect(Date.parse(mine?.resource.abatementDateTime as string)).toBeGreaterThan(Date.now() - 60_000);
+    expect(mine?.versions).toBe(2);
+    const theirs = conditions.find((c) => c.resource.code?.text === 'Hay fever');
+    expect([theirs?.resource.clinicalStatus?.coding?.[0]?.code, theirs?.versions]).toEqual(['active', 1]);
+    const requests = await storedFor<MedicationRequest>(server, 'MedicationRequest', patient.fhirUser);
+    expect(requests.map((r) => [r.resource.medicationCodeableConcept?.text, r.resource.status, r.author]).sort()).toEqual([
+      ['Loratadine 10 mg', 'active', other],
+      ['Paracetamol 500 mg', 'stopped', gp.fhirUser],
+    ]);
+    expect(errors).toEqual([]);
+  });
+
   it('shows the server\'s refusal once the patient cancelled meanwhile, and records nothing more', async () => {
     const gp = await createUser(server, 'gp', { name: 'Dr Sam Ito' });
     const patient = await patientNamed(server, 'Nora Quinn');
@@ -139,7 +181,7 @@ describe.skipIf(!hasChromium)('charting app: writing to a chart', () => {
     const diagnoses = page.getByRole('region', { name: 'Diagnoses' });
     await diagnoses.getByLabel('Diagnosis').fill('Tension headache');
     await diagnoses.getByRole('button', { name: 'Record diagnosis' }).click();
-    await diagnoses.getByRole('cell', { name: 'Tension headache' }).waitFor(T);
+    await diagnoses.getByRole('cell', { name: 'Tension headache', exact: true }).waitFor(T);
 
     // The only appointment is cancelled: the GP's access to the history ends now.
     await cancel(server, visit);
@@ -150,8 +192,8 @@ describe.skipIf(!hasChromium)('charting app: writing to a chart', () => {
     expect([403, 404]).toContain(response.status());
     const said = outcomeText(await response.json());
     expect(said).not.toBe('');
-    await expect(diagnoses.getByRole('alert').filter({ hasText: 'The diagnosis was not recorded' }).textContent(T)).resolves.toContain(said);
-    await expect(diagnoses.getByRole('cell', { name: 'Migraine' }).count()).resolves.toBe(0);
+    await expect(diagnoses.getByRole('alert').filter({ hasText: 'The diagnosis was not saved' }).textContent(T)).resolves.toContain(said);
+    await expect(diagnoses.getByRole('cell', { name: 'Migraine', exact: true }).count()).resolves.toBe(0);
     const conditions = await storedFor<Condition>(server, 'Condition', patient.fhirUser);
     expect(conditions.map((c) => c.resource.code?.text)).toEqual(['Tension headache']);
     expect(conditions[0].resource.encounter).toEqual({ reference: `Encounter/${checkIn.id}` });

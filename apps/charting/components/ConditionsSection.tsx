@@ -1,4 +1,7 @@
-/** The patient's diagnoses (Conditions), with a form to record one as the signed-in clinician. */
+/**
+ * The patient's diagnoses (Conditions), with a form to record one as the signed-in clinician, who
+ * may also mark their own active diagnoses resolved (the server refuses it for anyone else's).
+ */
 import { Button, Group, Table, Text, TextInput } from '@mantine/core';
 import type { Condition, Encounter, Reference } from '@medplum/fhirtypes';
 import { CodeableConceptDisplay } from '@medplum/react';
@@ -26,6 +29,8 @@ function newDiagnosis(patientId: string, recorder: string, text: string, encount
   };
 }
 
+const isActive = (c: Condition) => (c.clinicalStatus?.coding?.[0]?.code ?? 'active') === 'active';
+
 export function ConditionsSection({ session, patientId, visit }: ChartProps) {
   const conditions = useLoaded(
     () => session.medplum.searchResources('Condition', { patient: `Patient/${patientId}`, _sort: '-recorded-date', _count: '100' }),
@@ -43,6 +48,14 @@ export function ConditionsSection({ session, patientId, visit }: ChartProps) {
     }
   }
 
+  async function resolve(c: Condition) {
+    const ops = [
+      { op: 'add' as const, path: '/clinicalStatus', value: { coding: [{ system: CLINICAL_STATUS, code: 'resolved' }] } },
+      { op: 'add' as const, path: '/abatementDateTime', value: new Date().toISOString() },
+    ];
+    if (await write.run(() => session.medplum.patchResource('Condition', c.id as string, ops))) conditions.reload();
+  }
+
   return (
     <Section title="Diagnoses">
       <RefusalAlert title="The diagnoses could not be loaded" message={conditions.error} />
@@ -50,7 +63,7 @@ export function ConditionsSection({ session, patientId, visit }: ChartProps) {
       {!!conditions.data?.length && (
         <Table>
           <Table.Thead>
-            <Table.Tr><Table.Th>Diagnosis</Table.Th><Table.Th>Status</Table.Th><Table.Th>Recorded</Table.Th></Table.Tr>
+            <Table.Tr><Table.Th>Diagnosis</Table.Th><Table.Th>Status</Table.Th><Table.Th>Recorded</Table.Th><Table.Th aria-label="Actions" /></Table.Tr>
           </Table.Thead>
           <Table.Tbody>
             {conditions.data.map((c) => (
@@ -58,6 +71,13 @@ export function ConditionsSection({ session, patientId, visit }: ChartProps) {
                 <Table.Td><CodeableConceptDisplay value={c.code} /></Table.Td>
                 <Table.Td>{c.clinicalStatus?.coding?.[0]?.code ?? '—'}</Table.Td>
                 <Table.Td>{formatDateTime(c.recordedDate ?? c.meta?.lastUpdated)}</Table.Td>
+                <Table.Td>
+                  {isActive(c) && c.recorder?.reference === session.fhirUser && (
+                    <Button size="xs" variant="light" loading={write.busy} onClick={() => resolve(c)} aria-label={`Resolve ${c.code?.text ?? 'diagnosis'}`}>
+                      Resolve
+                    </Button>
+                  )}
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
@@ -69,7 +89,7 @@ export function ConditionsSection({ session, patientId, visit }: ChartProps) {
           <Button type="submit" loading={write.busy} disabled={!text.trim()}>Record diagnosis</Button>
         </Group>
       </form>
-      <RefusalAlert title="The diagnosis was not recorded" message={write.error} />
+      <RefusalAlert title="The diagnosis was not saved" message={write.error} />
     </Section>
   );
 }

@@ -1,4 +1,7 @@
-/** The patient's prescriptions (MedicationRequests), with a form to prescribe as the signed-in clinician. */
+/**
+ * The patient's prescriptions (MedicationRequests), with a form to prescribe as the signed-in
+ * clinician, who may also stop their own active prescriptions (the server refuses anyone else's).
+ */
 import { Button, Group, Table, Text, TextInput } from '@mantine/core';
 import type { Encounter, MedicationRequest, Reference } from '@medplum/fhirtypes';
 import { CodeableConceptDisplay } from '@medplum/react';
@@ -44,6 +47,11 @@ export function MedicationsSection({ session, patientId, visit }: ChartProps) {
     }
   }
 
+  async function stop(r: MedicationRequest) {
+    const ops = [{ op: 'replace' as const, path: '/status', value: 'stopped' }];
+    if (await write.run(() => session.medplum.patchResource('MedicationRequest', r.id as string, ops))) requests.reload();
+  }
+
   return (
     <Section title="Medications">
       <RefusalAlert title="The medications could not be loaded" message={requests.error} />
@@ -51,7 +59,7 @@ export function MedicationsSection({ session, patientId, visit }: ChartProps) {
       {!!requests.data?.length && (
         <Table>
           <Table.Thead>
-            <Table.Tr><Table.Th>Medication</Table.Th><Table.Th>Dosage</Table.Th><Table.Th>Status</Table.Th><Table.Th>Prescribed</Table.Th></Table.Tr>
+            <Table.Tr><Table.Th>Medication</Table.Th><Table.Th>Dosage</Table.Th><Table.Th>Status</Table.Th><Table.Th>Prescribed</Table.Th><Table.Th aria-label="Actions" /></Table.Tr>
           </Table.Thead>
           <Table.Tbody>
             {requests.data.map((r) => (
@@ -60,6 +68,13 @@ export function MedicationsSection({ session, patientId, visit }: ChartProps) {
                 <Table.Td>{r.dosageInstruction?.[0]?.text ?? '—'}</Table.Td>
                 <Table.Td>{r.status}</Table.Td>
                 <Table.Td>{formatDateTime(r.authoredOn ?? r.meta?.lastUpdated)}</Table.Td>
+                <Table.Td>
+                  {r.status === 'active' && r.requester?.reference === session.fhirUser && (
+                    <Button size="xs" variant="light" loading={write.busy} onClick={() => stop(r)} aria-label={`Stop ${r.medicationCodeableConcept?.text ?? 'prescription'}`}>
+                      Stop
+                    </Button>
+                  )}
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
