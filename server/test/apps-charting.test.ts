@@ -2,9 +2,10 @@
  * The charting app (apps/charting) in headless Chromium against the real server, writing: a GP
  * opens a booked patient's chart from their appointments and adds a note, a diagnosis and a
  * prescription (stored with the GP as author, for that visit, audited), then resolves their own
- * diagnosis and stops their own prescription (never offered for another provider's); the
- * server's refusal to change another provider's note, or to write once the patient cancelled, is
- * shown as it says it, and nothing changes. (Lists and access: apps-charting-lists.test.ts.)
+ * diagnosis and stops their own prescription (never offered for another provider's), and uploads
+ * a file that downloads byte for byte; the server's refusal to change another provider's note,
+ * or to write once the patient cancelled, is shown as it says it, and nothing changes. (Lists
+ * and access: apps-charting-lists.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Condition, DocumentReference, Encounter, MedicationRequest } from '@medplum/fhirtypes';
@@ -163,6 +164,33 @@ describe.skipIf(!hasChromium)('charting app: writing to a chart', () => {
       ['Loratadine 10 mg', 'active', other],
       ['Paracetamol 500 mg', 'stopped', gp.fhirUser],
     ]);
+    expect(errors).toEqual([]);
+  });
+
+  it('uploads a file to the chart as the GP and downloads the same bytes again', async () => {
+    const { gp, patient, page, errors } = await gpWithPatient(server, browser, 'Uma Park');
+    await openChartFromAppointments(page, 'Uma Park');
+    const documents = page.getByRole('region', { name: 'Documents' });
+    await documents.getByText('No documents.').waitFor(T);
+    // Every byte value, so nothing is lost to a text encoding on the way.
+    const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7) % 256));
+    await documents.locator('input[type="file"]').setInputFiles({ name: 'xray-report.pdf', mimeType: 'application/pdf', buffer: bytes });
+    await documents.getByLabel('Title').fill('Chest X-ray report');
+    await documents.getByRole('button', { name: 'Upload' }).click();
+    const card = documents.getByRole('article', { name: 'Document Chest X-ray report' });
+    const link = card.getByRole('link', { name: 'Download xray-report.pdf' });
+    await link.waitFor(T);
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('xray-report.pdf');
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await download.createReadStream())) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+
+    const [stored, ...more] = await storedFor<DocumentReference>(server, 'DocumentReference', patient.fhirUser);
+    expect(more).toEqual([]);
+    expect(stored.author).toBe(gp.fhirUser);
+    expect(stored.resource).toMatchObject({ description: 'Chest X-ray report', author: [{ reference: gp.fhirUser }], content: [{ attachment: { contentType: 'application/pdf', title: 'xray-report.pdf', size: 3000 } }] });
+    expect(Buffer.from(stored.resource.content[0].attachment.data as string, 'base64').equals(bytes)).toBe(true);
     expect(errors).toEqual([]);
   });
 

@@ -49,7 +49,7 @@ function ChartSections({ session, patientId, visit, patient }: ChartProps & { pa
       <ConditionsSection session={session} patientId={patientId} visit={visit} />
       <MedicationsSection session={session} patientId={patientId} visit={visit} />
       <PatientAppointments session={session} patientId={patientId} />
-      <DocumentsSection session={session} patientId={patientId} />
+      <DocumentsSection session={session} patientId={patientId} visit={visit} />
     </>
   );
 }
