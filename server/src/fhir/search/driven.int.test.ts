@@ -173,5 +173,8 @@ describe.each<TestDbKind>(['postgres', 'pglite'])('driven search pages on %s', (
     for (const [type, query] of not) {
       expect(drivenPageSql(parseSearch(type, query), allowAll), `${type}?${JSON.stringify(query)}`).toBeUndefined();
     }
+    // A compartment search (Patient/x/Observation?code=…) has a second condition too.
+    const inCompartment = { ...parseSearch('Observation', { code: '8867-4' }), compartment: `Patient/${patientIds[1]}` };
+    expect(drivenPageSql(inCompartment, allowAll)).toBeUndefined();
   });
 });

@@ -41,9 +41,9 @@ export interface DrivenPageSql extends PageSql {
  * (several types, another order, or no filter of a driving kind).
  */
 export function drivenPageSql(req: SearchRequest, access: AccessPolicy, cap = DRIVER_CAP): DrivenPageSql | undefined {
-  // One filter only: with several, the planner knows better which index to start from, and a
-  // driver that reached its cap would cost a wasted statement.
-  if (req.otherTypes?.length || req.filters.length !== 1 || req.filters[0].kind !== 'param') return undefined;
+  // One filter only: with several (a compartment counts as one), the planner knows better which
+  // index to start from, and a driver that reached its cap would cost a wasted statement.
+  if (req.otherTypes?.length || req.compartment || req.filters.length !== 1 || req.filters[0].kind !== 'param') return undefined;
   const ctx = newContext(access);
   const keys = sortKeys(req, ctx);
   if (keys.length !== 1 || keys[0].expr !== 'r.id') return undefined;
