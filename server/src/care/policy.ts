@@ -9,16 +9,17 @@
  * - admins manage demographics, appointments, consents and audit, not clinical entries (they
  *   neither see nor write them);
  * - directory rows outside every patient compartment (practitioners' Schedules) stay visible;
+ * - a Binary with a securityContext is visible exactly when the record it names is;
  * - AuditEvents can never be changed or deleted.
  * Everything compiles to SQL predicates, so counts, includes, chains and _has leak nothing.
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { Binary, Resource } from '@medplum/fhirtypes';
 import type { Caller } from '../context.ts';
 import type { Queryable } from '../db/database.ts';
 import type { AccessPolicy, Interaction } from '../access/policy.ts';
-import { patientCompartmentParamsOf } from '../fhir/definitions.ts';
+import { getResourceTypes, isResourceType, patientCompartmentParamsOf } from '../fhir/definitions.ts';
 import { forbidden, notFound } from '../fhir/outcomes.ts';
-import type { SqlParams } from '../fhir/search/sql-params.ts';
+import { SqlParams } from '../fhir/search/sql-params.ts';
 import { extractIndexRows } from '../fhir/search/extract.ts';
 import { DIRECTORY_TYPES, ROLE_POLICIES, type RolePolicy } from '../access/role-policy.ts';
 import { grantedRowSql, hasGrant } from './grants.ts';
@@ -76,6 +77,7 @@ export class CarePolicy implements AccessPolicy {
   }
 
   private careCondition(type: string, alias: string, params: SqlParams): string | undefined {
+    if (type === 'Binary') return this.binaryCondition(alias, params);
     if (!isCompartmentType(type)) return undefined;
     const cond = this.roleCondition(type, alias, params);
     if (cond && DIRECTORY_TYPES.has(type)) {
@@ -85,6 +87,28 @@ export class CarePolicy implements AccessPolicy {
       return cond === 'FALSE' ? open : `(${open} OR ${cond})`;
     }
     return cond;
+  }
+
+  /**
+   * A Binary belongs to no compartment of its own; one that names a `securityContext` (the
+   * DocumentReference or Patient it is part of) is visible exactly when that resource is, so a
+   * file is as private as the record it belongs to. One that names none stays as visible as the
+   * caller's scopes and role make it. A securityContext we cannot resolve hides the Binary.
+   */
+  private binaryCondition(alias: string, params: SqlParams): string | undefined {
+    const target = `${alias}_sc`;
+    const limited: [string, string][] = [];
+    for (const t of getResourceTypes()) {
+      if (t === 'Binary') continue;
+      const v = this.visibleRows(t, target, params);
+      if (v) limited.push([t, v]);
+    }
+    if (!limited.length) return undefined;
+    const ref = `(${alias}.content::jsonb -> 'securityContext' ->> 'reference')`;
+    const visible = [`${target}.type <> ALL(${params.add(limited.map(([t]) => t))}::text[])`, ...limited.map(([t, v]) => `(${target}.type = ${params.add(t)} AND (${v}))`)];
+    return `(${ref} IS NULL OR EXISTS (SELECT 1 FROM resource ${target}
+      WHERE ${target}.type = split_part(${ref}, '/', 1) AND ${target}.id = split_part(${ref}, '/', 2) AND NOT ${target}.deleted
+        AND (${visible.join(' OR ')})))`;
   }
 
   /** Whether CARE hides every row of `type` from this caller's role (no clinical notes for admins…). */
@@ -114,6 +138,7 @@ export class CarePolicy implements AccessPolicy {
     if (role && this.hidesType(type) && (ROLE_POLICIES as Record<string, RolePolicy | undefined>)[role]?.types[type] === undefined) {
       throw forbidden(`Your role does not write ${type} records`);
     }
+    if (type === 'Binary' && next) await this.checkSecurityContext(next as Binary, q);
     if (this.practitionerId === undefined || !isCompartmentType(type)) return;
     // Adding to a history needs a grant for every patient the entry belongs to; an ungranted
     // patient is answered like a missing one, so refusals reveal nothing.
@@ -129,6 +154,22 @@ export class CarePolicy implements AccessPolicy {
         throw forbidden(`Only the author of this ${type} may change or delete it`);
       }
     }
+  }
+
+  /** A Binary may only be tied to a record the caller can see (answered like a missing one). */
+  private async checkSecurityContext(binary: Binary, q: Queryable): Promise<void> {
+    const ref = binary.securityContext?.reference;
+    if (!ref) return;
+    const [type, id, ...rest] = ref.split('/');
+    const params = new SqlParams();
+    const typeParam = params.add(type);
+    const idParam = params.add(id);
+    const visible = isResourceType(type) && !rest.length ? this.visibleRows(type, 'r', params) : 'FALSE';
+    const { rowCount } = await q.query(
+      `SELECT 1 FROM resource r WHERE r.type = ${typeParam} AND r.id = ${idParam} AND NOT r.deleted${visible ? ` AND (${visible})` : ''}`,
+      params.values,
+    );
+    if (rowCount === 0) throw notFound(`${ref} not found`);
   }
 
   private async granted(q: Queryable, patientId: string): Promise<boolean> {
