@@ -49,9 +49,10 @@ beforeAll(async () => {
     condition(p2, asthma, '2026-04-11T09:00:00+10:00'),
     condition(p3, asthma, '2026-04-30T23:00:00Z'),
     condition(p0, asthma, '2026-05-01'), // p0 again: 5 records, 4 patients
+    // The same code with and without a display: named by the coding's display, whatever comes first.
+    condition(p3, { coding: [{ system: SNOMED, code: '44054006' }], text: 'T2DM' }, '2026-04-07'),
     condition(p1, diabetes, '2026-03-05'),
     condition(p2, diabetes, '2026-03-06'),
-    condition(p3, { coding: [{ system: SNOMED, code: '44054006' }], text: 'T2DM' }, '2026-04-07'),
     condition(p4, { text: 'Fabry disease' }, '2026-03-09'), // one patient: never named
     condition(p5, { text: 'Gaucher disease' }, '2026-03-09'),
     condition(p5, { text: 'Gaucher disease' }, '2026-04-09'),

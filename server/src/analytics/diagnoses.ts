@@ -61,7 +61,7 @@ export async function diagnosisCounts(db: Queryable, q: DiagnosisQuery): Promise
         ${atLocation}`,
     params,
   );
-  const byKey = new Map<string, DiagnosisCount & { subjects: Set<string> }>();
+  const byKey = new Map<string, DiagnosisCount & { subjects: Set<string>; named: boolean }>();
   for (const row of rows) {
     const coding = row.code?.coding?.find((c) => c.code);
     const text = (row.code?.text ?? coding?.display ?? '').trim();
@@ -69,8 +69,13 @@ export async function diagnosisCounts(db: Queryable, q: DiagnosisQuery): Promise
     const key = coding ? `${coding.system ?? ''}|${coding.code}` : `text:${text.toLowerCase().replace(/\s+/g, ' ')}`;
     let d = byKey.get(key);
     if (!d) {
-      d = { system: coding?.system, code: coding?.code, display: coding?.display ?? text ?? coding?.code, count: 0, patients: 0, months: new Map(), subjects: new Set() };
+      d = { system: coding?.system, code: coding?.code, display: text || (coding?.code as string), count: 0, patients: 0, months: new Map(), subjects: new Set(), named: false };
       byKey.set(key, d);
+    }
+    // A coding's own display names the diagnosis best, whichever record carries it.
+    if (coding?.display && !d.named) {
+      d.display = coding.display;
+      d.named = true;
     }
     d.count++;
     if (row.subject) d.subjects.add(row.subject);
@@ -78,7 +83,7 @@ export async function diagnosisCounts(db: Queryable, q: DiagnosisQuery): Promise
   }
   const diagnoses: DiagnosisCount[] = [];
   const suppressed = { count: 0, diagnoses: 0 };
-  for (const { subjects, ...d } of byKey.values()) {
+  for (const { subjects, named: _named, ...d } of byKey.values()) {
     d.patients = subjects.size;
     if (d.patients >= MIN_PATIENTS) diagnoses.push(d);
     else {
