@@ -5,7 +5,7 @@
  */
 import type { Appointment, PractitionerRole, Slot } from '@medplum/fhirtypes';
 import { createResource } from './auth-helpers.ts';
-import { appointmentFor, EVERY_DAY, freeSlots, repoAs } from './sched-fixtures.ts';
+import { appointmentFor, EVERY_DAY, freeSlots, pastSlot, repoAs } from './sched-fixtures.ts';
 import type { TestServer } from './server.ts';
 
 export interface Centre {
@@ -56,19 +56,12 @@ export async function freeSlotAfter(server: TestServer, roleId: string, days: nu
  * the patient, the role, its Practitioner and its Location.
  */
 export async function pastVisit(server: TestServer, patient: string, roleId: string): Promise<Appointment> {
-  const repo = repoAs(server.database.db);
   const role = await stored<PractitionerRole>(server, 'PractitionerRole', roleId);
-  const { rows } = await server.database.db.query<{ id: string }>(
-    `SELECT id FROM resource WHERE type = 'Schedule' AND NOT deleted AND content LIKE '%"PractitionerRole/' || $1 || '"%'`, [roleId]);
-  const start = new Date(Math.floor((Date.now() - 48 * 3_600_000) / 1_800_000) * 1_800_000);
-  const slot = (await repo.create({
-    resourceType: 'Slot', schedule: { reference: `Schedule/${rows[0].id}` }, status: 'free',
-    start: start.toISOString(), end: new Date(start.getTime() + 1_800_000).toISOString(),
-  })).resource as Slot;
+  const slot = await pastSlot(server.database.db, roleId);
   const actors = [`PractitionerRole/${roleId}`, role.practitioner?.reference, role.location?.[0]?.reference].filter((r): r is string => !!r);
   const visit = appointmentFor(slot, patient.split('/')[1], { status: 'fulfilled', description: 'Check-up' });
   visit.participant.push(...actors.map((reference) => ({ actor: { reference }, status: 'accepted' as const })));
-  return (await repo.create(visit)).resource as Appointment;
+  return (await repoAs(server.database.db).create(visit)).resource as Appointment;
 }
 
 /** The current version of a resource as the server stores it. */

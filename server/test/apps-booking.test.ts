@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appointment, Slot } from '@medplum/fhirtypes';
 import type { Browser, Locator, Page } from 'playwright-core';
+import { RATING_CODE_SYSTEM, RATING_PROFILE, RATING_SCORE_URL } from '../src/scheduling/ratings.ts';
 import type { TestServer } from './server.ts';
 import { createUser, type TestUser } from './auth-helpers.ts';
 import { clientFor } from './care-helpers.ts';
@@ -237,10 +238,10 @@ describe.skipIf(!hasChromium)('booking app', () => {
     // Rating anyway (a request the app never makes) is refused by the server.
     const role = await stored<{ practitioner: { reference: string } }>(server, 'PractitionerRole', centre.gpRole);
     const refused = await own.post('Basic', {
-      resourceType: 'Basic', meta: { profile: ['https://fhir.clinic.example/StructureDefinition/rating'] },
-      code: { coding: [{ system: 'https://fhir.clinic.example/CodeSystem/basic-type', code: 'rating' }] },
+      resourceType: 'Basic', meta: { profile: [RATING_PROFILE] },
+      code: { coding: [{ system: RATING_CODE_SYSTEM, code: 'rating' }] },
       subject: role.practitioner, author: { reference: user.fhirUser },
-      extension: [{ url: 'https://fhir.clinic.example/StructureDefinition/rating-score', valueInteger: 5 }],
+      extension: [{ url: RATING_SCORE_URL, valueInteger: 5 }],
     });
     expect(refused.status).toBe(422);
     expect(errors).toEqual([]);

@@ -163,7 +163,7 @@ describe('manual confirmation', () => {
     expect(await refused(repoAs(t.db, asPatient(c.patients[0])).update({ ...appt, status: 'booked' }))).toMatchObject({ status: 422 });
     const provider = repoAs(t.db, asRole('physiotherapist', `Practitioner/${c.manual}`));
     const accepted = await provider.update({
-      ...appt, participant: appt.participant.map((p) => (p.actor?.reference?.startsWith('Practitioner') ? { ...p, status: 'accepted' } : p)),
+      ...appt, participant: appt.participant.map((p) => (p.actor?.reference?.startsWith('Practitioner') ? { ...p, status: 'accepted' as const } : p)),
     });
     expect((accepted.resource as Appointment).status).toBe('booked');
     expect(await slotStatus(slot.id!)).toBe('busy');
@@ -174,7 +174,7 @@ describe('manual confirmation', () => {
     const { resource } = await repoAs(t.db, asPatient(c.patients[1])).create(appointmentFor(slot, c.patients[1]));
     const appt = resource as Appointment;
     const declined = await repoAs(t.db, asRole('physiotherapist', `Practitioner/${c.manual}`)).update({
-      ...appt, participant: appt.participant.map((p) => (p.actor?.reference === `PractitionerRole/${c.manualRole}` ? { ...p, status: 'declined' } : p)),
+      ...appt, participant: appt.participant.map((p) => (p.actor?.reference === `PractitionerRole/${c.manualRole}` ? { ...p, status: 'declined' as const } : p)),
     });
     expect((declined.resource as Appointment).status).toBe('cancelled');
     expect(await slotStatus(slot.id!)).toBe('free');

@@ -77,6 +77,17 @@ export async function freeSlots(db: Database, roleId: string, count = 10, after 
   return rows.map((r) => JSON.parse(r.content));
 }
 
+/** A free Slot of the role's Schedule that started two days ago (for visits in the past). */
+export async function pastSlot(db: Database, roleId: string): Promise<Slot> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM resource WHERE type = 'Schedule' AND NOT deleted AND content LIKE '%"PractitionerRole/' || $1 || '"%'`, [roleId]);
+  const start = new Date(Math.floor((Date.now() - 48 * 3_600_000) / 1_800_000) * 1_800_000);
+  return (await repoAs(db).create({
+    resourceType: 'Slot', schedule: { reference: `Schedule/${rows[0].id}` }, status: 'free',
+    start: start.toISOString(), end: new Date(start.getTime() + 1_800_000).toISOString(),
+  })).resource as Slot;
+}
+
 export function appointmentFor(slot: Slot, patient: string, extra: Partial<Appointment> = {}): Appointment {
   return {
     resourceType: 'Appointment', status: 'booked', slot: [{ reference: `Slot/${slot.id}` }], start: slot.start, end: slot.end,

@@ -4,11 +4,11 @@
  * compartment only, and the scheduling rules still apply.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Basic, Slot } from '@medplum/fhirtypes';
+import type { Basic } from '@medplum/fhirtypes';
 import { RATING_CODE_SYSTEM, RATING_COMMENT_URL, RATING_SCORE_URL, RATING_SUMMARY_URL } from '../src/scheduling/ratings.ts';
 import { createUser, loginForTokens, type TestUser } from './auth-helpers.ts';
 import { fetchJson, startTestServer, type TestServer } from './server.ts';
-import { appointmentFor, buildClinic, repoAs, type Clinic } from './sched-fixtures.ts';
+import { appointmentFor, buildClinic, pastSlot, repoAs, type Clinic } from './sched-fixtures.ts';
 
 let server: TestServer;
 let c: Clinic;
@@ -31,12 +31,8 @@ afterAll(async () => {
 
 /** A past appointment with the GP (history is written by the platform). */
 async function visit(patient: string): Promise<void> {
-  const repo = repoAs(server.database.db);
-  const schedule = (await server.database.db.query<{ id: string }>(
-    `SELECT id FROM resource WHERE type = 'Schedule' AND content LIKE '%PractitionerRole/' || $1 || '"%'`, [c.gpRole])).rows[0].id;
-  const start = new Date(Math.floor((Date.now() - 48 * 3_600_000) / 1_800_000) * 1_800_000);
-  const slot = (await repo.create({ resourceType: 'Slot', schedule: { reference: `Schedule/${schedule}` }, status: 'free', start: start.toISOString(), end: new Date(start.getTime() + 1_800_000).toISOString() })).resource as Slot;
-  await repo.create({ ...appointmentFor(slot, patient), status: 'fulfilled' });
+  const slot = await pastSlot(server.database.db, c.gpRole);
+  await repoAs(server.database.db).create({ ...appointmentFor(slot, patient), status: 'fulfilled' });
 }
 
 const rating = (author: string, subject: string, score: number, comment?: string): Basic => ({

@@ -21,6 +21,7 @@ import { getResourceTypes, isResourceType, patientCompartmentParamsOf } from '..
 import { forbidden, notFound } from '../fhir/outcomes.ts';
 import { SqlParams } from '../fhir/search/sql-params.ts';
 import { extractIndexRows } from '../fhir/search/extract.ts';
+import { visibleSql } from '../fhir/search/filters.ts';
 import { DIRECTORY_TYPES, ROLE_POLICIES, type RolePolicy } from '../access/role-policy.ts';
 import { grantedRowSql, hasGrant } from './grants.ts';
 import { VideoLinkFilter } from './video-links.ts';
@@ -97,18 +98,14 @@ export class CarePolicy implements AccessPolicy {
    */
   private binaryCondition(alias: string, params: SqlParams): string | undefined {
     const target = `${alias}_sc`;
-    const limited: [string, string][] = [];
-    for (const t of getResourceTypes()) {
-      if (t === 'Binary') continue;
-      const v = this.visibleRows(t, target, params);
-      if (v) limited.push([t, v]);
-    }
-    if (!limited.length) return undefined;
+    // The record may be of any type: the usual per-type visibility, as for system search.
+    const types = getResourceTypes().filter((t) => t !== 'Binary');
+    const visible = visibleSql(types, target, { params, access: this, aliases: 0 });
+    if (!visible) return undefined;
     const ref = `(${alias}.content::jsonb -> 'securityContext' ->> 'reference')`;
-    const visible = [`${target}.type <> ALL(${params.add(limited.map(([t]) => t))}::text[])`, ...limited.map(([t, v]) => `(${target}.type = ${params.add(t)} AND (${v}))`)];
     return `(${ref} IS NULL OR EXISTS (SELECT 1 FROM resource ${target}
       WHERE ${target}.type = split_part(${ref}, '/', 1) AND ${target}.id = split_part(${ref}, '/', 2) AND NOT ${target}.deleted
-        AND (${visible.join(' OR ')})))`;
+        AND ${visible}))`;
   }
 
   /** Whether CARE hides every row of `type` from this caller's role (no clinical notes for admins…). */

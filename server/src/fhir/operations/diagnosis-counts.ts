@@ -9,6 +9,7 @@ import { diagnosisCounts, MIN_PATIENTS } from '../../analytics/diagnoses.ts';
 import { CANONICAL_BASE } from '../../scheduling/codes.ts';
 import { isBackendService } from '../../scheduling/refs.ts';
 import { badRequest, forbidden } from '../outcomes.ts';
+import { ID_RE } from '../references.ts';
 import type { OperationDefinitionSummary } from './index.ts';
 
 const MANAGERS = new Set(['admin', 'receptionist']);
@@ -38,7 +39,7 @@ export const diagnosisCountsOperation: OperationDefinitionSummary = {
     if (!to || !DAY.test(to) || Number.isNaN(Date.parse(to))) throw badRequest('"to" must be a date (YYYY-MM-DD): the first day no longer counted');
     if (to <= from) throw badRequest('"to" must come after "from"');
     const locationId = location?.replace(/^Location\//, '');
-    if (location !== undefined && !/^[A-Za-z0-9\-.]{1,64}$/.test(locationId as string)) throw badRequest('"location" must be Location/<id>');
+    if (location !== undefined && !ID_RE.test(locationId as string)) throw badRequest('"location" must be Location/<id>');
 
     const counts = await diagnosisCounts(repo.queryable, { from, to, location: locationId });
     const parameter: ParametersParameter[] = [

@@ -24,6 +24,7 @@ import {
 import { groupCommitFor } from './group-commit.ts';
 import { assertReferencesExist } from './reference-check.ts';
 import { readBatchFor } from './read-batch.ts';
+import { stamp, versionRow, type StoredVersion, type WriteResult } from './versions.ts';
 import { writeVersionGuarded, writeVersions, type VersionRow } from './write-sql.ts';
 import { versionsCommitted } from '../../db/commit-signal.ts';
 import { allowAll, type AccessPolicy } from '../../access/policy.ts';
@@ -37,24 +38,7 @@ import '../../scheduling/register.ts';
 // Installs the care hooks: appointments grant history access through Consents (see ../../care/).
 import '../../care/register.ts';
 
-/** A stored version as read from the database: the served JSON plus its bookkeeping. */
-export interface StoredVersion {
-  type: string;
-  id: string;
-  version: number;
-  lastUpdated: Date;
-  deleted: boolean;
-  method?: string;
-  /** JSON text of the version; null for a deletion. */
-  content: string | null;
-}
-
-export interface WriteResult {
-  resource: Resource;
-  stored: StoredVersion;
-  /** True when this write created the resource. */
-  created: boolean;
-}
+export type { StoredVersion, WriteResult } from './versions.ts';
 
 export interface RepositoryOptions {
   referentialIntegrity: boolean;
@@ -75,12 +59,6 @@ interface WriteOptions {
    * answer undefined (the caller retries under a lock).
    */
   optimistic?: boolean;
-}
-
-/** The resource as stored: id and meta (versionId, lastUpdated) set by the server, listed first. */
-function stamp(resource: Resource, id: string, version: number, lastUpdated: string): Resource {
-  const { resourceType, id: _ignored, meta, ...rest } = resource;
-  return { resourceType, id, meta: { ...meta, versionId: String(version), lastUpdated }, ...rest } as Resource;
 }
 
 export class FhirRepository {
@@ -365,14 +343,13 @@ export class FhirRepository {
       throw err;
     }
     const contents = stampedAll.map((r) => JSON.stringify(r));
-    const trusted = (r: Resource) => this.options.trustedAuditEvents && r.resourceType === 'AuditEvent';
-    const checked = stampedAll.flatMap((r, i) => (trusted(r) ? [] : [i]));
+    const checked = stampedAll.flatMap((r, i) => (this.trusted(r) ? [] : [i]));
     const errors = await validateBatch(checked.map((i) => stampedAll[i]), checked.map((i) => contents[i]));
     for (const e of errors) throwIfInvalid(e);
     const results: WriteResult[] = [];
     const rows: VersionRow[] = [];
     for (const [i, stamped] of stampedAll.entries()) {
-      const row = this.versionRow(stamped, 1, lastUpdated, 'POST', false, contents[i]);
+      const row = versionRow(stamped, 1, lastUpdated, 'POST', false, this.author, contents[i]);
       rows.push(row);
       results.push({
         resource: stamped,
@@ -493,28 +470,17 @@ export class FhirRepository {
   /** Validates a stamped resource and turns it into the row that stores it. */
   private prepareVersion(stamped: Resource, version: number, lastUpdated: string, method: VersionRow['method'], replaces: boolean): VersionRow {
     this.validate(stamped);
-    return this.versionRow(stamped, version, lastUpdated, method, replaces);
+    return versionRow(stamped, version, lastUpdated, method, replaces, this.author);
   }
 
-  /** Throws a 400 for an invalid resource (the audit trail's own AuditEvents are trusted when so set). */
+  /** Throws a 400 for an invalid resource. */
   private validate(stamped: Resource): void {
-    if (!(this.options.trustedAuditEvents && stamped.resourceType === 'AuditEvent')) assertValid(stamped);
+    if (!this.trusted(stamped)) assertValid(stamped);
   }
 
-  /** The row that stores a stamped (and validated) resource. */
-  private versionRow(stamped: Resource, version: number, lastUpdated: string, method: VersionRow['method'], replaces: boolean, content = JSON.stringify(stamped)): VersionRow {
-    return {
-      type: stamped.resourceType,
-      id: stamped.id as string,
-      version,
-      lastUpdated,
-      deleted: false,
-      method,
-      content,
-      replaces,
-      index: extractIndexRows(stamped),
-      author: this.author,
-    };
+  /** The audit trail's own AuditEvents skip validation when so set (RepositoryOptions). */
+  private trusted(resource: Resource): boolean {
+    return !!this.options.trustedAuditEvents && resource.resourceType === 'AuditEvent';
   }
 
   /**
